@@ -1,0 +1,56 @@
+# Every target bootstraps its own virtualenv: on a fresh machine `make run` and
+# `make test` are all you need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CDK := npx --yes aws-cdk@2
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help venv run token test test-unit test-integration test-infra test-e2e lint format \
+        openapi synth deploy clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)  ## Create the virtualenv and install everything
+
+run: $(STAMP)  ## Serve the API locally on 127.0.0.1:8000 over an embedded moto (ARGS="--help")
+	$(BIN)/python -m local $(ARGS)
+
+token: $(STAMP)  ## Print a fresh admin bearer token for the running local server
+	@$(BIN)/python -m local token
+
+test: $(STAMP)  ## Run every test suite: unit, integration, infra, e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit test-integration test-infra test-e2e: test-%: $(STAMP)
+	$(BIN)/python -m pytest tests/$* $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/licensing_core/python functions local cdk
+
+format: $(STAMP)  ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: $(STAMP)  ## Regenerate the committed OpenAPI document from the route table
+	$(BIN)/python -m licensing_core.openapi --write
+
+synth: $(STAMP)  ## Synthesize the CloudFormation template offline (no AWS credentials needed)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --quiet
+
+deploy: $(STAMP)  ## Deploy to the AWS account of your current credentials
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy $(ARGS)
+
+clean:  ## Remove build output and local data
+	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache

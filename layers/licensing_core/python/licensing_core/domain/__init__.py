@@ -1,0 +1,1 @@
+"""Pure domain model and rules: no AWS, no HTTP."""

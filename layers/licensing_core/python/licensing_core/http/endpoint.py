@@ -1,0 +1,241 @@
+"""The endpoint wrapper: one API Gateway HTTP API (payload 2.0) event in, one response out.
+
+It does, for every route and in this order: bound the body, authenticate as the
+route table says, parse path, query and body into the route's models, call the
+handler, serialize its result, and turn any error into an RFC 9457 problem.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aws_lambda_powertools import Logger
+from pydantic import BaseModel, ValidationError
+
+from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
+from licensing_core.identity.oidc import Principal, get_verifier
+from licensing_core.routes import Access, Route, route_for
+from licensing_core.settings import get_settings
+
+logger = Logger(service="licensing")
+
+Event = Mapping[str, Any]
+LambdaResponse = dict[str, Any]
+BodyT = TypeVar("BodyT")
+
+_PATH_PARAM = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+_JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]+\+)?json\s*(;.*)?$", re.IGNORECASE)
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+
+
+@dataclass(frozen=True)
+class Request(Generic[BodyT]):
+    """What a handler receives: validated inputs and who is calling."""
+
+    route: Route
+    body: BodyT
+    query: Any
+    path: Mapping[str, str]
+    principal: Principal | None
+    headers: Mapping[str, str]
+    source_ip: str
+    user_agent: str
+    request_id: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A handler result that is not a plain model: HTML, or extra headers."""
+
+    body: BaseModel | str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    status: int | None = None
+
+
+Handler = Callable[[Request[Any]], BaseModel | Reply]
+LambdaHandler = Callable[[Event, Any], LambdaResponse]
+
+
+def endpoint(function: str) -> Callable[[Handler], LambdaHandler]:
+    """Turn a handler of validated requests into the Lambda entry point of ``function``."""
+    route = route_for(function)
+
+    def decorate(handle: Handler) -> LambdaHandler:
+        @functools.wraps(handle)
+        def lambda_handler(event: Event, context: Any) -> LambdaResponse:
+            return dispatch(route, handle, event)
+
+        return lambda_handler
+
+    return decorate
+
+
+def dispatch(route: Route, handle: Handler, event: Event) -> LambdaResponse:
+    context = event.get("requestContext") or {}
+    request_id = str(context.get("requestId", ""))
+    logger.set_correlation_id(request_id)
+    logger.append_keys(route=route.route_key)
+    instance = str(event.get("rawPath", route.path))
+    try:
+        request = _parse(route, event, request_id)
+        return _respond(route, handle(request))
+    except DomainError as error:
+        if status_of(error) < 500:
+            logger.info("request refused", extra={"code": error.code})
+        else:
+            logger.warning("request failed", extra={"code": error.code})
+        return from_error(error, instance=instance)
+    except Exception:
+        logger.exception("unhandled error")
+        return problem_response(
+            500,
+            "INTERNAL_ERROR",
+            "Internal error",
+            "An unexpected error occurred; it has been logged.",
+            instance=instance,
+            requestId=request_id,
+        )
+
+
+def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
+    settings = get_settings()
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    raw_body = _body_bytes(event, settings.max_body_bytes)
+    principal = _authenticate(route, headers)
+    path = _path_params(route, event)
+    query = _validate(route.query, dict(event.get("queryStringParameters") or {}), "query")
+    body = None
+    if route.request is not None:
+        body = _validate(route.request, _json_object(raw_body, headers), "body")
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return Request(
+        route=route,
+        body=body,
+        query=query,
+        path=path,
+        principal=principal,
+        headers=headers,
+        source_ip=str(http.get("sourceIp", "")),
+        user_agent=str(http.get("userAgent", ""))[:512],
+        request_id=request_id,
+        base_url=_base_url(event, headers),
+    )
+
+
+def _body_bytes(event: Event, limit: int) -> bytes:
+    body = event.get("body") or ""
+    if len(body) > limit * 4 // 3 + 4:  # refuse before decoding anything large
+        raise _too_large(limit)
+    if event.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise HttpProblem(400, "MALFORMED_BODY", "Malformed body", "body is not base64") from error
+    else:
+        data = body.encode("utf-8")
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+def _too_large(limit: int) -> HttpProblem:
+    return HttpProblem(
+        413, "PAYLOAD_TOO_LARGE", "Payload too large", f"bodies are limited to {limit} bytes",
+        maxBytes=limit,
+    )
+
+
+def _authenticate(route: Route, headers: Mapping[str, str]) -> Principal | None:
+    if route.access not in (Access.ADMIN, Access.END_USER):
+        return None
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if not authorization:
+        raise Unauthenticated("a bearer token is required", code="MISSING_TOKEN")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    principal = get_verifier().verify(token.strip())
+    if route.access is Access.ADMIN and get_settings().admin_group not in principal.groups:
+        raise Forbidden("this action needs an administrator", code="NOT_AN_ADMIN")
+    return principal
+
+
+def _path_params(route: Route, event: Event) -> dict[str, str]:
+    given = event.get("pathParameters") or {}
+    path: dict[str, str] = {}
+    for name in route.path_params:
+        value = given.get(name)
+        if not isinstance(value, str) or not _PATH_PARAM.match(value):
+            raise NotFound(f"no resource at {name}={str(value)[:64]!r}")
+        path[name] = value
+    return path
+
+
+def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    if not _JSON_MEDIA.match(headers.get("content-type", "")):
+        raise HttpProblem(
+            415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type",
+            "send the body as application/json",
+        )
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HttpProblem(
+            400, "MALFORMED_JSON", "Malformed JSON", f"the body is not valid JSON: {error}"
+        ) from error
+    if not isinstance(document, dict):
+        raise HttpProblem(400, "MALFORMED_JSON", "Malformed JSON", "the body must be a JSON object")
+    return document
+
+
+def _validate(model: type[BaseModel] | None, data: dict[str, Any], where: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise HttpProblem(
+            422, "VALIDATION_FAILED", "Validation failed", f"the {where} does not match the schema",
+            errors=[
+                {
+                    "path": ".".join([where, *(str(part) for part in item["loc"])]),
+                    "message": item["msg"],
+                    "type": item["type"],
+                }
+                for item in error.errors(include_url=False, include_input=False)
+            ],
+        ) from error
+
+
+def _base_url(event: Event, headers: Mapping[str, str]) -> str:
+    """Public base URL: configured, else the API's own domain (set by API Gateway)."""
+    configured = get_settings().public_url
+    if configured:
+        return configured.rstrip("/")
+    domain = (event.get("requestContext") or {}).get("domainName") or headers.get("host", "")
+    proto = headers.get("x-forwarded-proto", "https")
+    return f"{proto}://{domain}"
+
+
+def _respond(route: Route, result: BaseModel | Reply) -> LambdaResponse:
+    reply = result if isinstance(result, Reply) else Reply(result)
+    if isinstance(reply.body, BaseModel):
+        body = reply.body.model_dump_json(by_alias=True)
+        media_type = "application/json"
+    else:
+        body = reply.body
+        media_type = route.media_type
+    return {
+        "statusCode": reply.status or route.status,
+        "headers": {"content-type": media_type, **SECURITY_HEADERS, **reply.headers},
+        "body": body,
+    }

@@ -1,0 +1,105 @@
+"""RFC 9457 problem responses, and the one mapping from domain errors to HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from licensing_core.domain import errors
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+#: The single place where an error class becomes an HTTP status (most specific wins).
+STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
+    errors.InvalidRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.AlreadyExists: 409,
+    errors.Conflict: 409,
+    errors.ValidationFailed: 422,
+    errors.TooManyRequests: 429,
+    errors.Unavailable: 503,
+}
+
+
+class HttpProblem(errors.DomainError):
+    """An error that only exists at the HTTP edge (payload size, media type, routing)."""
+
+    def __init__(self, status: int, code: str, title: str, detail: str, **extensions: Any):
+        super().__init__(detail, code=code, **extensions)
+        self.status = status
+        self.title = title  # type: ignore[misc]
+
+
+def status_of(error: errors.DomainError) -> int:
+    if isinstance(error, HttpProblem):
+        return error.status
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+    return 400
+
+
+def problem_type(code: str) -> str:
+    return f"urn:licensing:problem:{code.lower().replace('_', '-')}"
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
+    """An API Gateway v2 response carrying an ``application/problem+json`` body."""
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extensions,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    return {
+        "statusCode": status,
+        "headers": {
+            "content-type": PROBLEM_MEDIA_TYPE,
+            "cache-control": "no-store",
+            "x-content-type-options": "nosniff",
+            **(headers or {}),
+        },
+        "body": json.dumps(body, default=str),
+    }
+
+
+def _challenge(error: errors.DomainError) -> dict[str, str]:
+    """RFC 6750 ``WWW-Authenticate`` for bearer failures."""
+    if not isinstance(error, errors.Unauthenticated):
+        return {}
+    if error.code == "MISSING_TOKEN":
+        return {"www-authenticate": 'Bearer realm="licensing"'}
+    description = error.detail.replace("\\", "").replace('"', "'")
+    return {
+        "www-authenticate": (
+            f'Bearer realm="licensing", error="invalid_token", error_description="{description}"'
+        )
+    }
+
+
+def from_error(error: errors.DomainError, *, instance: str | None = None) -> dict[str, Any]:
+    """The response for a domain error: status from the mapping, code from the error."""
+    return problem_response(
+        status_of(error),
+        error.code,
+        error.title,
+        error.detail,
+        instance=instance,
+        headers=_challenge(error),
+        **error.extensions,
+    )

@@ -1,0 +1,1 @@
+"""Identity: OIDC bearer verification, step-up policy, the identity-provider adapter."""

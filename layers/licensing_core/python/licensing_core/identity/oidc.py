@@ -1,0 +1,135 @@
+"""Verification of OIDC bearer tokens (admins and end users).
+
+Works with Amazon Cognito (access tokens carry ``client_id`` and ``token_use``,
+ID tokens ``aud``) and any OIDC issuer that publishes a JWKS. The expected
+issuer and the JWKS URL are configured separately.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jwcrypto import jws
+from jwcrypto.common import JWException
+
+from licensing_core.domain.errors import Unauthenticated
+from licensing_core.identity.jwks import JwksClient
+from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
+from licensing_core.tokens.jose import TokenError, audience_matches, check_registered_claims
+from licensing_core.tokens.jose import compact_header, require_alg
+
+#: Algorithms accepted from identity providers; never taken from the token.
+OIDC_ALGORITHMS = ("RS256",)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the identity provider vouches."""
+
+    subject: str
+    groups: frozenset[str]
+    claims: Mapping[str, Any]
+
+    @property
+    def email(self) -> str | None:
+        email = self.claims.get("email")
+        return email if isinstance(email, str) else None
+
+
+class OidcVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audiences: tuple[str, ...],
+        jwks: JwksClient,
+        leeway: int,
+        max_token_bytes: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not audiences:
+            raise ConfigurationError("LICENSING_OIDC_AUDIENCES must name at least one client")
+        self._issuer = issuer
+        self._audiences = audiences
+        self._jwks = jwks
+        self._leeway = leeway
+        self._max_token_bytes = max_token_bytes
+        self._clock = clock
+
+    def verify(self, token: str) -> Principal:
+        """The principal of a valid bearer token; :class:`Unauthenticated` otherwise."""
+        try:
+            claims = self._verified_claims(token)
+        except TokenError as error:
+            raise Unauthenticated(error.detail) from error
+        groups = claims.get("cognito:groups", claims.get("groups", []))
+        if not isinstance(groups, list):
+            groups = []
+        return Principal(
+            subject=str(claims["sub"]),
+            groups=frozenset(group for group in groups if isinstance(group, str)),
+            claims=claims,
+        )
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
+        header = compact_header(token, max_bytes=self._max_token_bytes)
+        require_alg(header, OIDC_ALGORITHMS)
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise TokenError("MALFORMED", "token header has no kid")
+        key = self._jwks.key(kid)
+        if key is None:
+            raise TokenError("UNKNOWN_KEY_ID", "token signed by an unknown key")
+        verifier = jws.JWS()
+        try:
+            verifier.deserialize(token)
+            verifier.verify(key, alg=header["alg"])
+            claims = json.loads(verifier.payload)
+        except (JWException, ValueError, UnicodeDecodeError) as error:
+            raise TokenError("SIGNATURE_INVALID", "token signature is invalid") from error
+        if not isinstance(claims, dict):
+            raise TokenError("MALFORMED", "token claims are not a JSON object")
+        check_registered_claims(
+            claims, now=self._clock(), leeway=self._leeway, issuer=self._issuer, audiences=None
+        )
+        self._check_audience(claims)
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise TokenError("MALFORMED", "token has no subject")
+        return claims
+
+    def _check_audience(self, claims: Mapping[str, Any]) -> None:
+        token_use = claims.get("token_use")
+        if token_use is not None and token_use not in ("access", "id"):
+            raise TokenError("WRONG_TOKEN_USE", "token is neither an access nor an ID token")
+        client_id = claims.get("client_id")
+        if (isinstance(client_id, str) and client_id in self._audiences) or audience_matches(
+            claims.get("aud"), self._audiences
+        ):
+            return
+        raise TokenError("WRONG_AUDIENCE", "token is meant for another client")
+
+
+def build_verifier(settings: Settings) -> OidcVerifier:
+    if not settings.oidc_issuer:
+        raise ConfigurationError("LICENSING_OIDC_ISSUER is not set")
+    jwks_url = settings.oidc_jwks_url or f"{settings.oidc_issuer}/.well-known/jwks.json"
+    return OidcVerifier(
+        issuer=settings.oidc_issuer,
+        audiences=settings.oidc_audiences,
+        jwks=JwksClient(
+            jwks_url,
+            ttl=settings.jwks_cache_seconds,
+            cooldown=settings.jwks_refetch_cooldown_seconds,
+        ),
+        leeway=settings.leeway_seconds,
+        max_token_bytes=settings.max_token_bytes,
+    )
+
+
+@per_settings
+def get_verifier() -> OidcVerifier:
+    return build_verifier(get_settings())

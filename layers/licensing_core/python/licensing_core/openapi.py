@@ -1,0 +1,156 @@
+"""The OpenAPI 3.1 document, generated from the route table and the API models.
+
+The generated document is committed as ``licensing_core/openapi.json`` (served by
+``GET /openapi.json``); a test fails when it drifts from the code.
+Regenerate with ``make openapi`` (``python -m licensing_core.openapi --write``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from licensing_core import __version__, schemas
+from licensing_core.routes import ROUTES, Access, Route
+
+COMMITTED = "openapi.json"
+REF = "#/components/schemas/{model}"
+PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
+
+
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
+    pairs: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(schemas.Problem, "serialization"): None}
+    for route in ROUTES:
+        if route.request:
+            pairs[(route.request, "validation")] = None
+        if route.response:
+            pairs[(route.response, "serialization")] = None
+    return list(pairs)
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    required = set(schema.get("required", []))
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "description": prop.pop("description", ""),
+            "schema": prop,
+        }
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _problem_statuses(route: Route) -> list[int]:
+    statuses = set()
+    if route.request or route.query:
+        statuses |= {400, 422}
+    if route.request:
+        statuses |= {413, 415}
+    if route.access in (Access.ADMIN, Access.END_USER):
+        statuses |= {401, 403}
+    if route.path_params:
+        statuses.add(404)
+    if route.tables:
+        statuses.add(503)
+    if route.method == "POST" and route.tables:
+        statuses.add(409)
+    return sorted(statuses)
+
+
+def _operation(route: Route, refs: dict[tuple[type[BaseModel], JsonSchemaMode], Any]) -> dict[str, Any]:
+    success: dict[str, Any] = {"description": route.summary}
+    if route.response:
+        success["content"] = {"application/json": {"schema": refs[(route.response, "serialization")]}}
+    elif route.media_type != "application/json":
+        success["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    operation: dict[str, Any] = {
+        "operationId": route.function,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "x-access": route.access.value,
+        "responses": {
+            str(route.status): success,
+            **{str(s): {"description": "Problem", "content": PROBLEM} for s in _problem_statuses(route)},
+        },
+    }
+    if route.step_up:
+        operation["x-step-up"] = route.step_up
+    if route.access in (Access.ADMIN, Access.END_USER):
+        operation["security"] = [{"bearer": []}]
+    parameters = [
+        {"name": name, "in": "path", "required": True,
+         "schema": {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"}}
+        for name in route.path_params
+    ]
+    if route.query:
+        parameters += _query_parameters(route.query)
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(route.request, "validation")]}},
+        }
+    return operation
+
+
+def build() -> dict[str, Any]:
+    refs, definitions = models_json_schema(_models(), by_alias=True, ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Licensing service",
+            "version": __version__,
+            "description": "Signed license keys, activations with seats, heartbeats, "
+            "identity-first licensing and step-up authentication.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                           "description": "An OIDC access or ID token (Amazon Cognito by default)."}
+            },
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+
+
+@functools.cache
+def committed() -> str:
+    """The committed document, as served."""
+    return resources.files("licensing_core").joinpath(COMMITTED).read_text(encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--write", action="store_true", help="rewrite the committed document")
+    args = parser.parse_args(argv)
+    if args.write:
+        target = Path(str(resources.files("licensing_core").joinpath(COMMITTED)))
+        target.write_text(render(), encoding="utf-8")
+        print(f"wrote {target}")
+        return 0
+    sys.stdout.write(render())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

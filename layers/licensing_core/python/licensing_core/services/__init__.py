@@ -1,0 +1,1 @@
+"""Use cases: one function per endpoint, taking and returning API models."""

@@ -1,0 +1,33 @@
+"""Discovery: the public keys and the configuration document clients start from."""
+
+from __future__ import annotations
+
+from licensing_core import schemas
+from licensing_core.settings import get_settings
+from licensing_core.tokens.signer import get_signer
+
+#: Token media types: license keys and machine (activation) tokens are never interchangeable.
+LICENSE_TOKEN_TYPE = "license+jwt"
+ACTIVATION_TOKEN_TYPE = "activation+jwt"
+
+
+def jwks() -> schemas.JwkSet:
+    return schemas.JwkSet.model_validate(
+        {"keys": [key.to_jwk() for key in get_signer().published()]}
+    )
+
+
+def license_configuration(base_url: str) -> schemas.LicenseConfiguration:
+    return schemas.LicenseConfiguration(
+        issuer=get_settings().issuer,
+        jwks_uri=f"{base_url}/.well-known/jwks.json",
+        validate_endpoint=f"{base_url}/license-keys/validate",
+        activation_endpoint=f"{base_url}/license-activations/activate",
+        deactivation_endpoint=f"{base_url}/license-activations/deactivate",
+        heartbeat_endpoint=f"{base_url}/license-keys/heartbeat",
+        openapi_uri=f"{base_url}/openapi.json",
+        token_signing_alg_values_supported=["RS256"],
+        token_encryption_alg_values_supported=["RSA-OAEP"],
+        token_encryption_enc_values_supported=["A256CBC-HS512"],
+        token_types_supported=[LICENSE_TOKEN_TYPE, ACTIVATION_TOKEN_TYPE],
+    )

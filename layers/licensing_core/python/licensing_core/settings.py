@@ -1,0 +1,117 @@
+"""Runtime configuration, read from the environment once and validated.
+
+Every variable is prefixed ``LICENSING_``. Nothing reads the environment at import
+time: call :func:`get_settings` where a value is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PREFIX = "LICENSING_"
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment is misconfigured: a bug for operators, not for callers."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str = "us-east-1"
+    #: Endpoint of an AWS-compatible service (the local moto server); None in AWS.
+    aws_endpoint_url: str | None = None
+    #: Prefix of table names not set one by one (``LICENSING_TABLE_<NAME>``).
+    table_prefix: str = "licensing-"
+    table_names: Mapping[str, str] = Field(default_factory=dict)
+
+    #: ``iss`` of every token this service signs.
+    issuer: str = "http://127.0.0.1:8000"
+
+    #: OIDC issuer expected in admin and end-user bearer tokens (``iss``).
+    oidc_issuer: str | None = None
+    #: Where that issuer's JWKS is fetched (differs from ``{issuer}/.well-known`` under moto).
+    oidc_jwks_url: str | None = None
+    #: Accepted ``aud`` (ID tokens) or ``client_id`` (access tokens).
+    oidc_audiences: tuple[str, ...] = ()
+    admin_group: str = "license-admins"
+    jwks_cache_seconds: int = Field(default=3600, ge=0)
+    jwks_refetch_cooldown_seconds: int = Field(default=60, ge=0)
+
+    signer: Literal["pem", "kms"] = "pem"
+    #: PEM private key file for the ``pem`` signer (created 0600 if missing).
+    signing_key_path: str = ".local/signing-key.pem"
+    #: KMS key id or ARN (RSA_2048, SIGN_VERIFY) for the ``kms`` signer.
+    kms_key_id: str | None = None
+    #: Public base URL of the API for discovery documents; None derives it from the request.
+    public_url: str | None = None
+
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    max_token_bytes: int = Field(default=16 * 1024, gt=0)
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("oidc_audiences", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    def table_name(self, logical: str) -> str:
+        """Physical name of the table a model calls ``logical``."""
+        return self.table_names.get(logical, f"{self.table_prefix}{logical}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        values: dict[str, object] = {}
+        tables: dict[str, str] = {}
+        for key, value in environ.items():
+            if not key.startswith(PREFIX):
+                continue
+            name = key[len(PREFIX) :].lower()
+            if name.startswith("table_") and name != "table_prefix":
+                tables[name[len("table_") :]] = value
+            else:
+                values[name] = value
+        values.setdefault("region", environ.get("AWS_REGION", environ.get("AWS_DEFAULT_REGION")))
+        if values["region"] is None:
+            del values["region"]
+        try:
+            return cls.model_validate({**values, "table_names": tables})
+        except ValidationError as error:
+            raise ConfigurationError(f"invalid LICENSING_* configuration: {error}") from error
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env(os.environ)
+
+
+T = TypeVar("T")
+_resets: list[Callable[[], None]] = [get_settings.cache_clear]
+
+
+def per_settings(build: Callable[[], T]) -> Callable[[], T]:
+    """Memoize a zero-argument factory of something built from the settings (a signer,
+    a verifier); :func:`reset_settings` forgets it along with the settings."""
+    cached = lru_cache(maxsize=1)(build)
+    _resets.append(cached.cache_clear)
+    return cached
+
+
+def on_reset(forget: Callable[[], None]) -> None:
+    """Register a callback that drops state derived from the settings."""
+    _resets.append(forget)
+
+
+def reset_settings() -> None:
+    """Forget the settings and everything built from them (tests and the local server
+    change the environment)."""
+    for forget in _resets:
+        forget()

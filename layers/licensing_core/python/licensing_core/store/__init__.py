@@ -1,0 +1,1 @@
+"""Persistence: PynamoDB models and the repository functions that keep invariants."""

@@ -1,0 +1,34 @@
+"""Opaque pagination cursors over DynamoDB's ``LastEvaluatedKey``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from licensing_core.domain.errors import InvalidRequest
+from licensing_core.store.base import StoredModel
+from licensing_core.tokens.jose import TokenError, b64url_decode, b64url_encode
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return b64url_encode(json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode())
+
+
+def decode_cursor(cursor: str | None, model: type[StoredModel]) -> dict[str, Any] | None:
+    """The start key a cursor stands for; a cursor not made for ``model`` is refused."""
+    if cursor is None:
+        return None
+    try:
+        key = json.loads(b64url_decode(cursor))
+    except (TokenError, UnicodeDecodeError, json.JSONDecodeError):
+        key = None
+    expected = {name for name, attr in model.get_attributes().items() if attr.is_hash_key or attr.is_range_key}
+    if (
+        not isinstance(key, dict)
+        or set(key) - expected
+        or not all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
+    ):
+        raise InvalidRequest("the cursor is not valid for this listing", code="INVALID_CURSOR")
+    return key

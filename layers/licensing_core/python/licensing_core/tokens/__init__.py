@@ -1,0 +1,1 @@
+"""Tokens: signers, JWS/JWE building and verification, the published JWKS."""

@@ -1,0 +1,101 @@
+"""Small, strict JOSE helpers shared by every verifier in the service.
+
+Verification never trusts the token to choose: the algorithm is pinned by the
+caller, the size is bounded before parsing, and time claims are checked against
+an explicit clock with an explicit leeway.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+
+class TokenError(Exception):
+    """A token failed verification; ``code`` says why (``EXPIRED``, ``MALFORMED``...)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(segment: str) -> bytes:
+    if not segment or any(c not in _B64URL for c in segment):
+        raise TokenError("MALFORMED", "not base64url")
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as error:
+        raise TokenError("MALFORMED", "not base64url") from error
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def compact_header(token: str, *, max_bytes: int, segments: int = 3) -> dict[str, Any]:
+    """The protected header of a compact JWS (3 segments) or JWE (5), checked for shape."""
+    if len(token) > max_bytes:
+        raise TokenError("MALFORMED", f"token longer than {max_bytes} bytes")
+    parts = token.split(".")
+    if len(parts) != segments:
+        raise TokenError("MALFORMED", f"expected {segments} dot-separated segments")
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TokenError("MALFORMED", "header is not JSON") from error
+    if not isinstance(header, dict):
+        raise TokenError("MALFORMED", "header is not a JSON object")
+    return header
+
+
+def require_alg(header: Mapping[str, Any], allowed: Collection[str]) -> None:
+    if header.get("alg") not in allowed:
+        raise TokenError("SIGNATURE_INVALID", f"algorithm must be one of {sorted(allowed)}")
+
+
+def check_registered_claims(
+    claims: Mapping[str, Any],
+    *,
+    now: float,
+    leeway: int,
+    issuer: str,
+    audiences: Collection[str] | None,
+) -> None:
+    """``exp`` (required), ``nbf``/``iat`` (when present), ``iss`` and ``aud``.
+
+    ``audiences=None`` skips the audience check (the caller checks another claim).
+    """
+    exp = claims.get("exp")
+    if not _is_number(exp):
+        raise TokenError("MALFORMED", "exp is missing or not a number")
+    if now > exp + leeway:  # type: ignore[operator]
+        raise TokenError("EXPIRED", "token has expired")
+    nbf = claims.get("nbf")
+    if nbf is not None:
+        if not _is_number(nbf):
+            raise TokenError("MALFORMED", "nbf is not a number")
+        if now + leeway < nbf:
+            raise TokenError("NOT_YET_VALID", "token is not valid yet")
+    iat = claims.get("iat")
+    if iat is not None and not _is_number(iat):
+        raise TokenError("MALFORMED", "iat is not a number")
+    if claims.get("iss") != issuer:
+        raise TokenError("WRONG_ISSUER", "token was issued by another issuer")
+    if audiences is not None and not audience_matches(claims.get("aud"), audiences):
+        raise TokenError("WRONG_AUDIENCE", "token is meant for another audience")
+
+
+def audience_matches(aud: object, audiences: Collection[str]) -> bool:
+    values = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    return any(isinstance(value, str) and value in audiences for value in values)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -1,0 +1,153 @@
+"""Signers: where the private key of our tokens lives.
+
+Every signer produces RSASSA-PKCS1-v1_5 SHA-256 signatures (JWS ``RS256``) over a
+JWS signing input, and publishes the public keys that verify them, each under a
+``kid`` equal to its RFC 7638 thumbprint. Callers never see a private key.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from jwcrypto import jwk
+
+from licensing_core.settings import ConfigurationError, get_settings, per_settings
+
+ALGORITHM = "RS256"
+#: KMS signs at most 4 KiB with ``MessageType=RAW``.
+KMS_MAX_MESSAGE_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    kid: str
+    key: rsa.RSAPublicKey
+
+    def to_jwk(self) -> dict[str, str]:
+        """The public JWK: ``kty``, ``n``, ``e``, ``kid``, ``use``, ``alg``; nothing private."""
+        exported: dict[str, str] = jwk.JWK.from_pyca(self.key).export_public(as_dict=True)
+        return {
+            "kty": "RSA",
+            "kid": self.kid,
+            "use": "sig",
+            "alg": ALGORITHM,
+            "n": exported["n"],
+            "e": exported["e"],
+        }
+
+
+def thumbprint(key: rsa.RSAPublicKey) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256, base64url): a stable, content-derived ``kid``."""
+    thumb: str = jwk.JWK.from_pyca(key).thumbprint()
+    return thumb
+
+
+class Signer(ABC):
+    """Signs with the current key; publishes current and previous public keys."""
+
+    @property
+    @abstractmethod
+    def current(self) -> PublicKey:
+        """The key new tokens are signed with."""
+
+    @abstractmethod
+    def sign(self, signing_input: bytes) -> bytes:
+        """An RS256 signature of ``signing_input`` by the current key."""
+
+    def published(self) -> list[PublicKey]:
+        """Every key a verifier should accept (the current one first)."""
+        return [self.current]
+
+
+class PemSigner(Signer):
+    """A local RSA key in a PEM file: for development and tests.
+
+    The file is created (RSA-2048, mode 0600) when missing, and refused when other
+    users can read it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._private = _load_or_create_pem(path)
+        public = self._private.public_key()
+        self._current = PublicKey(thumbprint(public), public)
+
+    @property
+    def current(self) -> PublicKey:
+        return self._current
+
+    def sign(self, signing_input: bytes) -> bytes:
+        return self._private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+
+
+class KmsSigner(Signer):
+    """An AWS KMS asymmetric key (RSA_2048, SIGN_VERIFY): the private key never leaves KMS."""
+
+    def __init__(self, key_id: str, kms: Any) -> None:
+        self._key_id = key_id
+        self._kms = kms
+
+    @cached_property
+    def current(self) -> PublicKey:
+        der = self._kms.get_public_key(KeyId=self._key_id)["PublicKey"]
+        public = serialization.load_der_public_key(der)
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise ConfigurationError(f"KMS key {self._key_id} is not an RSA key")
+        return PublicKey(thumbprint(public), public)
+
+    def sign(self, signing_input: bytes) -> bytes:
+        if len(signing_input) > KMS_MAX_MESSAGE_BYTES:
+            raise ValueError(f"KMS signs at most {KMS_MAX_MESSAGE_BYTES} bytes in RAW mode")
+        # RAW, not DIGEST: KMS hashes the message itself (and moto 5.2 mis-signs DIGEST).
+        response = self._kms.sign(
+            KeyId=self._key_id,
+            Message=signing_input,
+            MessageType="RAW",
+            SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256",
+        )
+        signature: bytes = response["Signature"]
+        return signature
+
+
+def _load_or_create_pem(path: Path) -> rsa.RSAPrivateKey:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        else:
+            with os.fdopen(fd, "wb") as file:
+                file.write(pem)
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigurationError(f"{path} is readable by other users: chmod 600 it")
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, rsa.RSAPrivateKey) or loaded.key_size < 2048:
+        raise ConfigurationError(f"{path} must hold an RSA private key of 2048 bits or more")
+    return loaded
+
+
+@per_settings
+def get_signer() -> Signer:
+    """The signer the settings choose."""
+    settings = get_settings()
+    if settings.signer == "kms":
+        if not settings.kms_key_id:
+            raise ConfigurationError("LICENSING_KMS_KEY_ID is required with LICENSING_SIGNER=kms")
+        from licensing_core.aws import client
+
+        return KmsSigner(settings.kms_key_id, client("kms"))
+    return PemSigner(Path(settings.signing_key_path))

@@ -1,0 +1,77 @@
+"""Handlers against moto's in-process AWS: DynamoDB tables, a Cognito pool, KMS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto import mock_aws
+
+from licensing_core.identity import jwks
+from licensing_core.settings import reset_settings
+from licensing_core.store.base import create_missing_tables
+from licensing_core.store.models import ALL_MODELS
+
+PASSWORD = "Correct-horse-battery-9"
+
+
+@dataclass
+class CognitoPool:
+    client: Any
+    pool_id: str
+    client_id: str
+
+    def user_token(self, username: str, *groups: str) -> str:
+        self.client.admin_create_user(UserPoolId=self.pool_id, Username=username,
+                                      MessageAction="SUPPRESS")
+        self.client.admin_set_user_password(UserPoolId=self.pool_id, Username=username,
+                                             Password=PASSWORD, Permanent=True)
+        for group in groups:
+            self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username,
+                                                GroupName=group)
+        result = self.client.admin_initiate_auth(
+            UserPoolId=self.pool_id, ClientId=self.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+        )
+        return str(result["AuthenticationResult"]["AccessToken"])
+
+
+def _fetch_through_moto(url: str) -> dict[str, Any]:
+    """moto intercepts ``requests``, so the JWKS comes from the mocked Cognito pool."""
+    response = requests.get(url, timeout=5)
+    response.raise_for_status()
+    document: dict[str, Any] = response.json()
+    return document
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[CognitoPool]:
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        pool_id = cognito.create_user_pool(PoolName="licensing")["UserPool"]["Id"]
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="admin-cli",
+            ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+        cognito.create_group(UserPoolId=pool_id, GroupName="license-admins")
+        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
+        monkeypatch.setenv("LICENSING_OIDC_ISSUER", issuer)
+        monkeypatch.setenv("LICENSING_OIDC_AUDIENCES", client_id)
+        monkeypatch.setattr(jwks, "fetch_json", _fetch_through_moto)
+        reset_settings()
+        create_missing_tables(ALL_MODELS)
+        yield CognitoPool(cognito, pool_id, client_id)
+
+
+@pytest.fixture
+def admin_token(aws: CognitoPool) -> str:
+    return aws.user_token("admin@example.com", "license-admins")
+
+
+@pytest.fixture
+def user_token(aws: CognitoPool) -> str:
+    return aws.user_token("user@example.com")

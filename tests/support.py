@@ -1,0 +1,129 @@
+"""Test helpers shared by the suites: minting OIDC tokens and invoking handlers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from jwcrypto import jwk, jwt
+
+from licensing_core.routes import Route, match
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class TokenMinter:
+    """An OIDC issuer of our own, to mint tokens a verifier is configured to trust."""
+
+    issuer: str = "https://issuer.test/pool"
+    client_id: str = "client-test"
+    key: jwk.JWK = field(default_factory=lambda: jwk.JWK.generate(kty="RSA", size=2048, kid="k1"))
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.key.export_public(as_dict=True)]}
+
+    def mint(self, *, header: Mapping[str, Any] | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        body: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": "user-1",
+            "client_id": self.client_id,
+            "token_use": "access",
+            "iat": now,
+            "exp": now + 600,
+            "cognito:groups": ["license-admins"],
+        }
+        body.update(claims)
+        body = {k: v for k, v in body.items() if v is not None}
+        token = jwt.JWT(header={"alg": "RS256", "kid": self.key.kid, **(header or {})}, claims=body)
+        token.make_signed_token(self.key)
+        return str(token.serialize())
+
+
+def unsigned_token(**claims: Any) -> str:
+    """A token with ``alg: none`` (which every verifier must refuse)."""
+    from licensing_core.tokens.jose import b64url_encode
+
+    header = b64url_encode(json.dumps({"alg": "none", "kid": "k1"}).encode())
+    payload = b64url_encode(json.dumps(claims).encode())
+    return f"{header}.{payload}."
+
+
+@cache
+def load_handler(function: str) -> ModuleType:
+    """Import ``functions/<function>/handler.py`` as Lambda would (by file)."""
+    path = ROOT / "functions" / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"functions.{function}.handler", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: str | bytes | Mapping[str, Any] | None = None,
+    token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> tuple[Route, dict[str, Any]]:
+    """The route and the API Gateway HTTP API v2 event for a request."""
+    found = match(method, path)
+    assert found, f"no route for {method} {path}"
+    route, params = found
+    all_headers = {"host": "api.test", "x-forwarded-proto": "https", **(headers or {})}
+    if token is not None:
+        all_headers["authorization"] = f"Bearer {token}"
+    if isinstance(body, Mapping):
+        body = json.dumps(body)
+        all_headers.setdefault("content-type", "application/json")
+    if isinstance(body, bytes):
+        body = body.decode()
+    event = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": "&".join(f"{k}={v}" for k, v in (query or {}).items()),
+        "headers": all_headers,
+        "queryStringParameters": dict(query) if query else None,
+        "pathParameters": params or None,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "domainName": "api.test",
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "http": {"method": method, "path": path, "sourceIp": "198.51.100.7", "userAgent": "pytest"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    return route, event
+
+
+def invoke(method: str, path: str, **kwargs: Any) -> Response:
+    """Call the handler of ``method path`` with an API Gateway event, as Lambda would."""
+    route, event = api_event(method, path, **kwargs)
+    result = load_handler(route.function).handler(event, None)
+    return Response(result["statusCode"], result["headers"], result["body"])

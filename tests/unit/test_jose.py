@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+
+from licensing_core.tokens.jose import (
+    TokenError,
+    b64url_decode,
+    check_registered_claims,
+    compact_header,
+)
+from tests.support import unsigned_token
+
+NOW = 1_800_000_000
+
+
+def claims(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {"iss": "iss", "aud": "app", "exp": NOW + 60, "iat": NOW}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def check(c: dict[str, object]) -> None:
+    check_registered_claims(c, now=NOW, leeway=5, issuer="iss", audiences={"app"})
+
+
+def test_valid_claims_pass() -> None:
+    check(claims())
+    check(claims(aud=["other", "app"], nbf=NOW + 5, exp=NOW - 5))  # inside the leeway
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"exp": None}, "MALFORMED"),
+        ({"exp": "tomorrow"}, "MALFORMED"),
+        ({"exp": True}, "MALFORMED"),
+        ({"exp": NOW - 6}, "EXPIRED"),
+        ({"nbf": NOW + 6}, "NOT_YET_VALID"),
+        ({"nbf": "soon"}, "MALFORMED"),
+        ({"iss": "evil"}, "WRONG_ISSUER"),
+        ({"aud": "other"}, "WRONG_AUDIENCE"),
+        ({"aud": None}, "WRONG_AUDIENCE"),
+        ({"aud": [1, 2]}, "WRONG_AUDIENCE"),
+    ],
+)
+def test_bad_claims_are_refused_with_a_code(overrides: dict[str, object], code: str) -> None:
+    with pytest.raises(TokenError) as raised:
+        check(claims(**overrides))
+    assert raised.value.code == code
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30", "bnVsbA.e30.x", "W10.e30.x", "x" * 20000],
+)
+def test_compact_header_rejects_malformed_tokens(token: str) -> None:
+    with pytest.raises(TokenError) as raised:
+        compact_header(token, max_bytes=16384)
+    assert raised.value.code == "MALFORMED"
+
+
+def test_compact_header_reads_the_header() -> None:
+    assert compact_header(unsigned_token(sub="x"), max_bytes=1000)["alg"] == "none"
+
+
+def test_b64url_decode_refuses_standard_alphabet_and_padding() -> None:
+    for bad in ("a+b/", "YQ==", ""):
+        with pytest.raises(TokenError):
+            b64url_decode(bad)

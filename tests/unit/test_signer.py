@@ -1,0 +1,56 @@
+"""The PEM signer: key file hygiene, and RS256 signatures checked by an independent verifier."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jwt as pyjwt
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from licensing_core.settings import ConfigurationError
+from licensing_core.tokens.jws import sign_compact
+from licensing_core.tokens.signer import PemSigner, thumbprint
+
+
+def test_key_file_is_created_private(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "key.pem"
+    PemSigner(path)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert PemSigner(path).current.kid == PemSigner(path).current.kid  # reused, not regenerated
+
+
+def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "key.pem"
+    PemSigner(path)
+    os.chmod(path, 0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600"):
+        PemSigner(path)
+
+
+def test_signature_verifies_with_cryptography(tmp_path: Path) -> None:
+    signer = PemSigner(tmp_path / "key.pem")
+    signature = signer.sign(b"header.payload")
+    signer.current.key.verify(signature, b"header.payload", padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_jwk_is_public_only_and_kid_is_the_thumbprint(tmp_path: Path) -> None:
+    signer = PemSigner(tmp_path / "key.pem")
+    published = signer.current.to_jwk()
+    assert set(published) == {"kty", "kid", "use", "alg", "n", "e"}
+    assert published["kid"] == thumbprint(signer.current.key)
+    assert (published["alg"], published["use"]) == ("RS256", "sig")
+
+
+def test_compact_jws_verifies_with_pyjwt(tmp_path: Path) -> None:
+    signer = PemSigner(tmp_path / "key.pem")
+    token = sign_compact({"sub": "lic_1", "n": 1}, typ="license+jwt", signer=signer)
+    header = pyjwt.get_unverified_header(token)
+    assert header == {"alg": "RS256", "kid": signer.current.kid, "typ": "license+jwt"}
+    key = pyjwt.PyJWK(signer.current.to_jwk())
+    assert pyjwt.decode(token, key=key, algorithms=["RS256"], options={"verify_exp": False}) == {
+        "sub": "lic_1",
+        "n": 1,
+    }
