@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from licensing_core.domain.ids import set_clock
 from licensing_core.settings import reset_settings
 

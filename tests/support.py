@@ -14,7 +14,6 @@ from types import ModuleType
 from typing import Any
 
 from jwcrypto import jwk, jwt
-
 from licensing_core.routes import Route, match
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,7 +113,12 @@ def api_event(
             "domainName": "api.test",
             "routeKey": route.route_key,
             "stage": "$default",
-            "http": {"method": method, "path": path, "sourceIp": "198.51.100.7", "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "sourceIp": "198.51.100.7",
+                "userAgent": "pytest",
+            },
         },
         "body": body,
         "isBase64Encoded": False,

@@ -8,5 +8,8 @@ from licensing_core.http.endpoint import Reply, Request, endpoint
 def handler(request: Request[None]) -> Reply:
     return Reply(
         PAGE,
-        headers={"content-security-policy": CONTENT_SECURITY_POLICY, "cache-control": "public, max-age=300"},
+        headers={
+            "content-security-policy": CONTENT_SECURITY_POLICY,
+            "cache-control": "public, max-age=300",
+        },
     )

@@ -9,12 +9,11 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from moto import mock_aws
-
 from licensing_core.identity import jwks
 from licensing_core.settings import reset_settings
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS
+from moto import mock_aws
 
 PASSWORD = "Correct-horse-battery-9"
 
@@ -26,15 +25,20 @@ class CognitoPool:
     client_id: str
 
     def user_token(self, username: str, *groups: str) -> str:
-        self.client.admin_create_user(UserPoolId=self.pool_id, Username=username,
-                                      MessageAction="SUPPRESS")
-        self.client.admin_set_user_password(UserPoolId=self.pool_id, Username=username,
-                                             Password=PASSWORD, Permanent=True)
+        self.client.admin_create_user(
+            UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
+        )
+        self.client.admin_set_user_password(
+            UserPoolId=self.pool_id, Username=username, Password=PASSWORD, Permanent=True
+        )
         for group in groups:
-            self.client.admin_add_user_to_group(UserPoolId=self.pool_id, Username=username,
-                                                GroupName=group)
+            self.client.admin_add_user_to_group(
+                UserPoolId=self.pool_id, Username=username, GroupName=group
+            )
         result = self.client.admin_initiate_auth(
-            UserPoolId=self.pool_id, ClientId=self.client_id, AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            UserPoolId=self.pool_id,
+            ClientId=self.client_id,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
         )
         return str(result["AuthenticationResult"]["AccessToken"])
@@ -54,7 +58,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[CognitoPool]:
         cognito = boto3.client("cognito-idp", region_name="us-east-1")
         pool_id = cognito.create_user_pool(PoolName="licensing")["UserPool"]["Id"]
         client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id, ClientName="admin-cli",
+            UserPoolId=pool_id,
+            ClientName="admin-cli",
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
         cognito.create_group(UserPoolId=pool_id, GroupName="license-admins")

@@ -6,10 +6,10 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-
 from licensing_core.settings import reset_settings
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import KmsSigner, get_signer
+
 from tests.integration.conftest import CognitoPool
 from tests.support import invoke
 
@@ -37,7 +37,10 @@ def test_openapi_and_docs_are_served(aws: CognitoPool) -> None:
     assert invoke("GET", "/openapi.json").json["openapi"].startswith("3.1")
     docs = invoke("GET", "/docs")
     assert docs.headers["content-type"] == "text/html"
-    assert "swagger-ui" in docs.text and "default-src 'none'" in docs.headers["content-security-policy"]
+    assert (
+        "swagger-ui" in docs.text
+        and "default-src 'none'" in docs.headers["content-security-policy"]
+    )
 
 
 @pytest.fixture
@@ -57,7 +60,8 @@ def test_kms_signatures_verify_with_cryptography(kms_key: str) -> None:
     signing_input, _, signature = token.rpartition(".")
     from licensing_core.tokens.jose import b64url_decode
 
-    signer.current.key.verify(b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(),
-                              hashes.SHA256())
+    signer.current.key.verify(
+        b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
     (published,) = invoke("GET", "/.well-known/jwks.json").json["keys"]
     assert published["kid"] == signer.current.kid

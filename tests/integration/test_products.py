@@ -6,9 +6,9 @@ import time
 
 import pytest
 from jwcrypto import jwk
-
 from licensing_core.store.models import ProductRecord, UniqueRecord
 from licensing_core.tokens.jose import b64url_decode
+
 from tests.integration.conftest import CognitoPool
 from tests.support import TokenMinter, invoke, unsigned_token
 
@@ -32,7 +32,12 @@ def test_admin_creates_lists_and_reads_a_product(admin_token: str) -> None:
 
 def test_pages_follow_the_cursor(admin_token: str) -> None:
     for n in range(5):
-        assert invoke("POST", "/products", body={"code": f"p{n}", "name": "P"}, token=admin_token).status == 201
+        assert (
+            invoke(
+                "POST", "/products", body={"code": f"p{n}", "name": "P"}, token=admin_token
+            ).status
+            == 201
+        )
     seen: list[str] = []
     query = {"limit": "2"}
     while True:
@@ -46,7 +51,9 @@ def test_pages_follow_the_cursor(admin_token: str) -> None:
 
 
 def test_a_forged_cursor_is_a_400(admin_token: str) -> None:
-    response = invoke("GET", "/products", token=admin_token, query={"cursor": "eyJ4Ijp7IlMiOiIxIn19"})
+    response = invoke(
+        "GET", "/products", token=admin_token, query={"cursor": "eyJ4Ijp7IlMiOiIxIn19"}
+    )
     assert (response.status, response.json["code"]) == (400, "INVALID_CURSOR")
 
 
@@ -71,16 +78,31 @@ def moto_minter(aws: CognitoPool) -> TokenMinter:
 
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    private = json.loads(gzip.decompress(
-        resources.files("moto.cognitoidp").joinpath("resources/jwks-private.json.gz").read_bytes()))
+    private = json.loads(
+        gzip.decompress(
+            resources.files("moto.cognitoidp")
+            .joinpath("resources/jwks-private.json.gz")
+            .read_bytes()
+        )
+    )
     n, e, d = (int.from_bytes(b64url_decode(private[name])) for name in ("n", "e", "d"))
     p, q = rsa.rsa_recover_prime_factors(n, e, d)
-    numbers = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
-                                    rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n))
+    numbers = rsa.RSAPrivateNumbers(
+        p,
+        q,
+        d,
+        rsa.rsa_crt_dmp1(d, p),
+        rsa.rsa_crt_dmq1(d, q),
+        rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, n),
+    )
     key = jwk.JWK.from_pyca(numbers.private_key())
     key["kid"] = private["kid"]
-    return TokenMinter(issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{aws.pool_id}",
-                       client_id=aws.client_id, key=key)
+    return TokenMinter(
+        issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{aws.pool_id}",
+        client_id=aws.client_id,
+        key=key,
+    )
 
 
 @pytest.mark.parametrize(
@@ -89,14 +111,40 @@ def moto_minter(aws: CognitoPool) -> TokenMinter:
         (lambda aws: None, 401, "MISSING_TOKEN", "required"),
         (lambda aws: "", 401, "INVALID_TOKEN", "Bearer <token>"),
         (lambda aws: "garbage", 401, "INVALID_TOKEN", "segments"),
-        (lambda aws: unsigned_token(iss="x", sub="x", exp=2**40, **{"cognito:groups": ["license-admins"]}),
-         401, "INVALID_TOKEN", "algorithm"),
-        (lambda aws: moto_minter(aws).mint(exp=int(time.time()) - 3600), 401, "INVALID_TOKEN",
-         "expired"),
-        (lambda aws: moto_minter(aws).mint(iss="https://cognito-idp.us-east-1.amazonaws.com/other"),
-         401, "INVALID_TOKEN", "another issuer"),
-        (lambda aws: moto_minter(aws).mint(client_id="other-app"), 401, "INVALID_TOKEN", "another client"),
-        (lambda aws: TokenMinter(client_id=aws.client_id).mint(), 401, "INVALID_TOKEN", "unknown key"),
+        (
+            lambda aws: unsigned_token(
+                iss="x", sub="x", exp=2**40, **{"cognito:groups": ["license-admins"]}
+            ),
+            401,
+            "INVALID_TOKEN",
+            "algorithm",
+        ),
+        (
+            lambda aws: moto_minter(aws).mint(exp=int(time.time()) - 3600),
+            401,
+            "INVALID_TOKEN",
+            "expired",
+        ),
+        (
+            lambda aws: moto_minter(aws).mint(
+                iss="https://cognito-idp.us-east-1.amazonaws.com/other"
+            ),
+            401,
+            "INVALID_TOKEN",
+            "another issuer",
+        ),
+        (
+            lambda aws: moto_minter(aws).mint(client_id="other-app"),
+            401,
+            "INVALID_TOKEN",
+            "another client",
+        ),
+        (
+            lambda aws: TokenMinter(client_id=aws.client_id).mint(),
+            401,
+            "INVALID_TOKEN",
+            "unknown key",
+        ),
         (lambda aws: aws.user_token("someone@example.com"), 403, "NOT_AN_ADMIN", "administrator"),
     ],
 )

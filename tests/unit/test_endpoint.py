@@ -7,15 +7,22 @@ import json
 from typing import Any
 
 import pytest
-
 from licensing_core import schemas
 from licensing_core.domain.errors import AlreadyExists, Unavailable
 from licensing_core.http.endpoint import Reply, Request, dispatch
 from licensing_core.routes import Access, Route
 
-ROUTE = Route("POST", "/things/{thingId}", "make_thing", "Make a thing", Access.APPLICATION,
-              request=schemas.ProductCreate, query=schemas.PageQuery, response=schemas.Product,
-              status=201)
+ROUTE = Route(
+    "POST",
+    "/things/{thingId}",
+    "make_thing",
+    "Make a thing",
+    Access.APPLICATION,
+    request=schemas.ProductCreate,
+    query=schemas.PageQuery,
+    response=schemas.Product,
+    status=201,
+)
 
 
 class Recorder:
@@ -30,8 +37,14 @@ class Recorder:
         return self.result
 
 
-def event(body: Any = None, *, content_type: str = "application/json", thing: str = "t1",
-          query: dict[str, str] | None = None, b64: bool = False) -> dict[str, Any]:
+def event(
+    body: Any = None,
+    *,
+    content_type: str = "application/json",
+    thing: str = "t1",
+    query: dict[str, str] | None = None,
+    b64: bool = False,
+) -> dict[str, Any]:
     text = body if isinstance(body, str) or body is None else json.dumps(body)
     if b64 and text is not None:
         text = base64.b64encode(text.encode()).decode()
@@ -41,8 +54,11 @@ def event(body: Any = None, *, content_type: str = "application/json", thing: st
         "headers": {"content-type": content_type, "host": "h"},
         "pathParameters": {"thingId": thing},
         "queryStringParameters": query,
-        "requestContext": {"requestId": "req-1", "domainName": "api.test",
-                           "http": {"sourceIp": "192.0.2.1", "userAgent": "ua"}},
+        "requestContext": {
+            "requestId": "req-1",
+            "domainName": "api.test",
+            "http": {"sourceIp": "192.0.2.1", "userAgent": "ua"},
+        },
         "body": text,
         "isBase64Encoded": b64,
     }
@@ -63,12 +79,18 @@ def test_valid_request_reaches_the_handler_with_parsed_inputs() -> None:
     request = handler.requests[0]
     assert request.body == schemas.ProductCreate(code="C", name="N")
     assert request.query.limit == 5 and request.path == {"thingId": "t1"}
-    assert (request.source_ip, request.request_id, request.base_url) == ("192.0.2.1", "req-1", "https://api.test")
+    assert (request.source_ip, request.request_id, request.base_url) == (
+        "192.0.2.1",
+        "req-1",
+        "https://api.test",
+    )
 
 
 def test_base64_bodies_are_decoded() -> None:
     handler = Recorder(result=Reply("ok"))
-    assert dispatch(ROUTE, handler, event({"code": "C", "name": "N"}, b64=True))["statusCode"] == 201
+    assert (
+        dispatch(ROUTE, handler, event({"code": "C", "name": "N"}, b64=True))["statusCode"] == 201
+    )
 
 
 @pytest.mark.parametrize(
@@ -77,7 +99,11 @@ def test_base64_bodies_are_decoded() -> None:
         (event("{not json"), 400, "MALFORMED_JSON"),
         (event("[1, 2]"), 400, "MALFORMED_JSON"),
         (event(b"\xff".decode("latin-1")), 400, "MALFORMED_JSON"),
-        (event({"code": "C", "name": "N"}, content_type="text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            event({"code": "C", "name": "N"}, content_type="text/plain"),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
         (event({"code": "C", "name": "N"}, content_type=""), 415, "UNSUPPORTED_MEDIA_TYPE"),
         (event({"code": "C", "name": "N", "productId": "mine"}), 422, "VALIDATION_FAILED"),
         (event({"code": 5, "name": "N"}), 422, "VALIDATION_FAILED"),
@@ -89,7 +115,9 @@ def test_base64_bodies_are_decoded() -> None:
         ({**event({"code": "C", "name": "N"}), "isBase64Encoded": True}, 400, "MALFORMED_BODY"),
     ],
 )
-def test_bad_input_is_a_problem_and_the_handler_never_runs(ev: dict[str, Any], status: int, code: str) -> None:
+def test_bad_input_is_a_problem_and_the_handler_never_runs(
+    ev: dict[str, Any], status: int, code: str
+) -> None:
     handler = Recorder()
     response = dispatch(ROUTE, handler, ev)
     assert response["statusCode"] == status
@@ -98,25 +126,42 @@ def test_bad_input_is_a_problem_and_the_handler_never_runs(ev: dict[str, Any], s
 
 
 def test_validation_errors_name_the_fields() -> None:
-    body = problem(dispatch(ROUTE, Recorder(), event({"code": "bad code!", "name": "N", "extra": 1})))
+    body = problem(
+        dispatch(ROUTE, Recorder(), event({"code": "bad code!", "name": "N", "extra": 1}))
+    )
     assert {e["path"] for e in body["errors"]} == {"body.code", "body.extra"}
 
 
 def test_domain_errors_map_to_their_status_and_code() -> None:
-    response = dispatch(ROUTE, Recorder(error=AlreadyExists("taken", code="THING_TAKEN", thing="t1")),
-                        event({"code": "C", "name": "N"}))
+    response = dispatch(
+        ROUTE,
+        Recorder(error=AlreadyExists("taken", code="THING_TAKEN", thing="t1")),
+        event({"code": "C", "name": "N"}),
+    )
     assert response["statusCode"] == 409
     assert problem(response) | {} == {
-        "type": "urn:licensing:problem:thing-taken", "title": "Already exists", "status": 409,
-        "detail": "taken", "code": "THING_TAKEN", "thing": "t1", "instance": "/things/t1",
+        "type": "urn:licensing:problem:thing-taken",
+        "title": "Already exists",
+        "status": 409,
+        "detail": "taken",
+        "code": "THING_TAKEN",
+        "thing": "t1",
+        "instance": "/things/t1",
     }
-    assert dispatch(ROUTE, Recorder(error=Unavailable("busy")), event({"code": "C", "name": "N"}))[
-        "statusCode"] == 503
+    assert (
+        dispatch(ROUTE, Recorder(error=Unavailable("busy")), event({"code": "C", "name": "N"}))[
+            "statusCode"
+        ]
+        == 503
+    )
 
 
 def test_unexpected_errors_are_500_without_internals(caplog: pytest.LogCaptureFixture) -> None:
-    response = dispatch(ROUTE, Recorder(error=RuntimeError("db password is hunter2")),
-                        event({"code": "C", "name": "N"}))
+    response = dispatch(
+        ROUTE,
+        Recorder(error=RuntimeError("db password is hunter2")),
+        event({"code": "C", "name": "N"}),
+    )
     body = problem(response)
     assert response["statusCode"] == 500 and body["code"] == "INTERNAL_ERROR"
     assert "hunter2" not in response["body"] and body["requestId"] == "req-1"
@@ -126,7 +171,9 @@ def test_models_serialize_camel_case() -> None:
     from datetime import UTC, datetime
 
     moment = datetime(2026, 1, 2, tzinfo=UTC)
-    product = schemas.Product(product_id="p", code="c", name="n", created_at=moment, updated_at=moment)
+    product = schemas.Product(
+        product_id="p", code="c", name="n", created_at=moment, updated_at=moment
+    )
     response = dispatch(ROUTE, Recorder(result=product), event({"code": "C", "name": "N"}))
     assert response["statusCode"] == 201
     assert json.loads(response["body"])["productId"] == "p"

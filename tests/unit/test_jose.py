@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import pytest
-
 from licensing_core.tokens.jose import (
     TokenError,
     b64url_decode,
     check_registered_claims,
     compact_header,
 )
+
 from tests.support import unsigned_token
 
 NOW = 1_800_000_000

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from jwcrypto import jwk, jwt
-
 from licensing_core.domain.errors import Unauthenticated, Unavailable
 from licensing_core.identity.jwks import JwksClient
 from licensing_core.identity.oidc import OidcVerifier
+
 from tests.support import TokenMinter, unsigned_token
 
 
@@ -37,11 +37,19 @@ def minter() -> TokenMinter:
     return TokenMinter()
 
 
-def verifier_for(minter: TokenMinter, fetch: CountingFetch, clock: Clock | None = None) -> OidcVerifier:
-    jwks = JwksClient("https://issuer.test/jwks", ttl=3600, cooldown=60, fetch=fetch,
-                      clock=clock or Clock())
-    return OidcVerifier(issuer=minter.issuer, audiences=(minter.client_id,), jwks=jwks,
-                        leeway=30, max_token_bytes=16384)
+def verifier_for(
+    minter: TokenMinter, fetch: CountingFetch, clock: Clock | None = None
+) -> OidcVerifier:
+    jwks = JwksClient(
+        "https://issuer.test/jwks", ttl=3600, cooldown=60, fetch=fetch, clock=clock or Clock()
+    )
+    return OidcVerifier(
+        issuer=minter.issuer,
+        audiences=(minter.client_id,),
+        jwks=jwks,
+        leeway=30,
+        max_token_bytes=16384,
+    )
 
 
 def test_a_valid_access_token_yields_the_principal(minter: TokenMinter) -> None:
@@ -57,22 +65,34 @@ def test_an_id_token_is_accepted_by_its_audience(minter: TokenMinter) -> None:
 
 def hs256_with_public_key_as_secret(minter: TokenMinter) -> str:
     secret = jwk.JWK(kty="oct", k=minter.key.export_public(as_dict=True)["n"])
-    token = jwt.JWT(header={"alg": "HS256", "kid": minter.key.kid},
-                    claims={"iss": minter.issuer, "sub": "x", "client_id": minter.client_id,
-                            "exp": int(time.time()) + 60})
+    token = jwt.JWT(
+        header={"alg": "HS256", "kid": minter.key.kid},
+        claims={
+            "iss": minter.issuer,
+            "sub": "x",
+            "client_id": minter.client_id,
+            "exp": int(time.time()) + 60,
+        },
+    )
     token.make_signed_token(secret)
     return str(token.serialize())
 
 
 def forged_by_another_key(minter: TokenMinter) -> str:
-    return TokenMinter(issuer=minter.issuer, client_id=minter.client_id,
-                       key=jwk.JWK.generate(kty="RSA", size=2048, kid=minter.key.kid)).mint()
+    return TokenMinter(
+        issuer=minter.issuer,
+        client_id=minter.client_id,
+        key=jwk.JWK.generate(kty="RSA", size=2048, kid=minter.key.kid),
+    ).mint()
 
 
 @pytest.mark.parametrize(
     ("make", "reason"),
     [
-        (lambda m: unsigned_token(iss=m.issuer, sub="x", client_id=m.client_id, exp=2**40), "algorithm"),
+        (
+            lambda m: unsigned_token(iss=m.issuer, sub="x", client_id=m.client_id, exp=2**40),
+            "algorithm",
+        ),
         (hs256_with_public_key_as_secret, "algorithm"),
         (forged_by_another_key, "signature"),
         (lambda m: m.mint(exp=int(time.time()) - 120), "expired"),
@@ -114,8 +134,13 @@ def test_jwks_outage_without_cached_keys_is_unavailable(minter: TokenMinter) -> 
         raise OSError("connection refused")
 
     jwks = JwksClient("https://issuer.test/jwks", ttl=1, cooldown=1, fetch=failing)
-    verifier = OidcVerifier(issuer=minter.issuer, audiences=(minter.client_id,), jwks=jwks,
-                            leeway=0, max_token_bytes=16384)
+    verifier = OidcVerifier(
+        issuer=minter.issuer,
+        audiences=(minter.client_id,),
+        jwks=jwks,
+        leeway=0,
+        max_token_bytes=16384,
+    )
     with pytest.raises(Unavailable):
         verifier.verify(minter.mint())
 
@@ -134,7 +159,12 @@ def test_jwks_outage_keeps_serving_cached_keys(minter: TokenMinter) -> None:
 
 
 def test_jwks_entries_that_are_not_rsa_signing_keys_are_ignored(minter: TokenMinter) -> None:
-    document = {"keys": [{"kty": "oct", "kid": minter.key.kid, "k": "c2VjcmV0"},
-                         {**minter.jwks()["keys"][0], "use": "enc"}, "garbage"]}
+    document = {
+        "keys": [
+            {"kty": "oct", "kid": minter.key.kid, "k": "c2VjcmV0"},
+            {**minter.jwks()["keys"][0], "use": "enc"},
+            "garbage",
+        ]
+    }
     with pytest.raises(Unauthenticated, match="unknown key"):
         verifier_for(minter, CountingFetch(document)).verify(minter.mint())

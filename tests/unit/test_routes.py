@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from licensing_core.routes import ROUTES, Access, match, route_for
 from licensing_core.store.models import ALL_MODELS
+
 from tests.support import ROOT
 
 
 def test_every_function_folder_has_a_route_and_every_route_a_folder() -> None:
-    folders = {p.name for p in (ROOT / "functions").iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+    folders = {
+        p.name
+        for p in (ROOT / "functions").iterdir()
+        if p.is_dir() and not p.name.startswith(("_", "."))
+    }
     assert folders == {route.function for route in ROUTES}
     for route in ROUTES:
         assert (ROOT / "functions" / route.function / "handler.py").is_file()

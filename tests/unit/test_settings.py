@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from licensing_core.settings import ConfigurationError, Settings
 
 

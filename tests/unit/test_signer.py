@@ -9,7 +9,6 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
-
 from licensing_core.settings import ConfigurationError
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import PemSigner, thumbprint

@@ -11,6 +11,7 @@ import argparse
 import functools
 import json
 import sys
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Pro
 
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
-    pairs: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {(schemas.Problem, "serialization"): None}
+    pairs: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
+        (schemas.Problem, "serialization"): None
+    }
     for route in ROUTES:
         if route.request:
             pairs[(route.request, "validation")] = None
@@ -68,10 +71,12 @@ def _problem_statuses(route: Route) -> list[int]:
     return sorted(statuses)
 
 
-def _operation(route: Route, refs: dict[tuple[type[BaseModel], JsonSchemaMode], Any]) -> dict[str, Any]:
+def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
     success: dict[str, Any] = {"description": route.summary}
     if route.response:
-        success["content"] = {"application/json": {"schema": refs[(route.response, "serialization")]}}
+        success["content"] = {
+            "application/json": {"schema": refs[(route.response, "serialization")]}
+        }
     elif route.media_type != "application/json":
         success["content"] = {route.media_type: {"schema": {"type": "string"}}}
     operation: dict[str, Any] = {
@@ -81,7 +86,10 @@ def _operation(route: Route, refs: dict[tuple[type[BaseModel], JsonSchemaMode], 
         "x-access": route.access.value,
         "responses": {
             str(route.status): success,
-            **{str(s): {"description": "Problem", "content": PROBLEM} for s in _problem_statuses(route)},
+            **{
+                str(s): {"description": "Problem", "content": PROBLEM}
+                for s in _problem_statuses(route)
+            },
         },
     }
     if route.step_up:
@@ -89,8 +97,12 @@ def _operation(route: Route, refs: dict[tuple[type[BaseModel], JsonSchemaMode], 
     if route.access in (Access.ADMIN, Access.END_USER):
         operation["security"] = [{"bearer": []}]
     parameters = [
-        {"name": name, "in": "path", "required": True,
-         "schema": {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "pattern": "^[A-Za-z0-9._~-]{1,128}$"},
+        }
         for name in route.path_params
     ]
     if route.query:
@@ -122,8 +134,12 @@ def build() -> dict[str, Any]:
         "components": {
             "schemas": definitions.get("$defs", {}),
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                           "description": "An OIDC access or ID token (Amazon Cognito by default)."}
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "An OIDC access or ID token (Amazon Cognito by default).",
+                }
             },
         },
     }

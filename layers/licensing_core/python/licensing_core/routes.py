@@ -83,23 +83,77 @@ def _ro(*names: str) -> tuple[tuple[str, TableAccess], ...]:
 
 ROUTES: tuple[Route, ...] = (
     # Catalog
-    Route("POST", "/products", "create_product", "Create a product", Access.ADMIN,
-          request=s.ProductCreate, response=s.Product, status=201,
-          tables=_rw("products", "uniques"), tag="catalog"),
-    Route("GET", "/products", "list_products", "List products", Access.ADMIN,
-          query=s.PageQuery, response=s.ProductPage, tables=_ro("products"), tag="catalog"),
-    Route("GET", "/products/{productId}", "get_product", "Read a product", Access.ADMIN,
-          response=s.Product, tables=_ro("products"), tag="catalog"),
+    Route(
+        "POST",
+        "/products",
+        "create_product",
+        "Create a product",
+        Access.ADMIN,
+        request=s.ProductCreate,
+        response=s.Product,
+        status=201,
+        tables=_rw("products", "uniques"),
+        tag="catalog",
+    ),
+    Route(
+        "GET",
+        "/products",
+        "list_products",
+        "List products",
+        Access.ADMIN,
+        query=s.PageQuery,
+        response=s.ProductPage,
+        tables=_ro("products"),
+        tag="catalog",
+    ),
+    Route(
+        "GET",
+        "/products/{productId}",
+        "get_product",
+        "Read a product",
+        Access.ADMIN,
+        response=s.Product,
+        tables=_ro("products"),
+        tag="catalog",
+    ),
     # Discovery
-    Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens",
-          Access.PUBLIC, response=s.JwkSet, signing_key="verify", tag="discovery"),
-    Route("GET", "/.well-known/license-configuration", "license_configuration",
-          "Discovery document for clients", Access.PUBLIC, response=s.LicenseConfiguration,
-          tag="discovery"),
-    Route("GET", "/openapi.json", "openapi", "This API's OpenAPI document", Access.PUBLIC,
-          response=s.OpenApiDocument, tag="discovery"),
-    Route("GET", "/docs", "docs", "Interactive API documentation (Swagger UI)", Access.PUBLIC,
-          media_type="text/html", tag="discovery"),
+    Route(
+        "GET",
+        "/.well-known/jwks.json",
+        "jwks",
+        "Public keys that verify our tokens",
+        Access.PUBLIC,
+        response=s.JwkSet,
+        signing_key="verify",
+        tag="discovery",
+    ),
+    Route(
+        "GET",
+        "/.well-known/license-configuration",
+        "license_configuration",
+        "Discovery document for clients",
+        Access.PUBLIC,
+        response=s.LicenseConfiguration,
+        tag="discovery",
+    ),
+    Route(
+        "GET",
+        "/openapi.json",
+        "openapi",
+        "This API's OpenAPI document",
+        Access.PUBLIC,
+        response=s.OpenApiDocument,
+        tag="discovery",
+    ),
+    Route(
+        "GET",
+        "/docs",
+        "docs",
+        "Interactive API documentation (Swagger UI)",
+        Access.PUBLIC,
+        media_type="text/html",
+        tag="discovery",
+    ),
 )
 
 _BY_FUNCTION = {route.function: route for route in ROUTES}
@@ -110,7 +164,7 @@ def route_for(function: str) -> Route:
     return _BY_FUNCTION[function]
 
 
-def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None | Literal[False]:
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[False] | None:
     """Find the route for a request: ``(route, path params)``; ``False`` when the path
     exists under another method (405); ``None`` when nothing matches (404)."""
     path_exists = False

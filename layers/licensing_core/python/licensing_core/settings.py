@@ -7,8 +7,7 @@ time: call :func:`get_settings` where a value is needed.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Literal, TypeVar
 

@@ -139,7 +139,9 @@ def _body_bytes(event: Event, limit: int) -> bytes:
         try:
             data = base64.b64decode(body, validate=True)
         except (binascii.Error, ValueError) as error:
-            raise HttpProblem(400, "MALFORMED_BODY", "Malformed body", "body is not base64") from error
+            raise HttpProblem(
+                400, "MALFORMED_BODY", "Malformed body", "body is not base64"
+            ) from error
     else:
         data = body.encode("utf-8")
     if len(data) > limit:
@@ -149,7 +151,10 @@ def _body_bytes(event: Event, limit: int) -> bytes:
 
 def _too_large(limit: int) -> HttpProblem:
     return HttpProblem(
-        413, "PAYLOAD_TOO_LARGE", "Payload too large", f"bodies are limited to {limit} bytes",
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "Payload too large",
+        f"bodies are limited to {limit} bytes",
         maxBytes=limit,
     )
 
@@ -183,7 +188,9 @@ def _path_params(route: Route, event: Event) -> dict[str, str]:
 def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
     if not _JSON_MEDIA.match(headers.get("content-type", "")):
         raise HttpProblem(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "Unsupported media type",
             "send the body as application/json",
         )
     try:
@@ -204,7 +211,10 @@ def _validate(model: type[BaseModel] | None, data: dict[str, Any], where: str) -
         return model.model_validate(data)
     except ValidationError as error:
         raise HttpProblem(
-            422, "VALIDATION_FAILED", "Validation failed", f"the {where} does not match the schema",
+            422,
+            "VALIDATION_FAILED",
+            "Validation failed",
+            f"the {where} does not match the schema",
             errors=[
                 {
                     "path": ".".join([where, *(str(part) for part in item["loc"])]),

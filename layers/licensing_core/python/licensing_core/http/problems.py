@@ -37,7 +37,7 @@ def status_of(error: errors.DomainError) -> int:
         return error.status
     for cls in type(error).__mro__:
         if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+            return STATUS_BY_ERROR[cls]
     return 400
 
 

@@ -19,8 +19,13 @@ from jwcrypto.common import JWException
 from licensing_core.domain.errors import Unauthenticated
 from licensing_core.identity.jwks import JwksClient
 from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
-from licensing_core.tokens.jose import TokenError, audience_matches, check_registered_claims
-from licensing_core.tokens.jose import compact_header, require_alg
+from licensing_core.tokens.jose import (
+    TokenError,
+    audience_matches,
+    check_registered_claims,
+    compact_header,
+    require_alg,
+)
 
 #: Algorithms accepted from identity providers; never taken from the token.
 OIDC_ALGORITHMS = ("RS256",)

@@ -7,8 +7,8 @@ from licensing_core.settings import get_settings
 from licensing_core.tokens.signer import get_signer
 
 #: Token media types: license keys and machine (activation) tokens are never interchangeable.
-LICENSE_TOKEN_TYPE = "license+jwt"
-ACTIVATION_TOKEN_TYPE = "activation+jwt"
+LICENSE_TOKEN_TYPE = "license+jwt"  # noqa: S105 - a media type, not a secret
+ACTIVATION_TOKEN_TYPE = "activation+jwt"  # noqa: S105
 
 
 def jwks() -> schemas.JwkSet:

@@ -58,5 +58,4 @@ def create_missing_tables(models: tuple[type[StoredModel], ...]) -> None:
 
 def table_schema(model: type[StoredModel]) -> dict[str, Any]:
     """Key schema, attribute definitions and indexes of a model, as CreateTable wants them."""
-    schema: dict[str, Any] = model._get_schema()
-    return schema
+    return dict(model._get_schema())

@@ -28,7 +28,9 @@ def insert_product(product: ProductRecord) -> None:
             )
 
     def refused(reasons: list[str | None]) -> DomainError:
-        return AlreadyExists(f"a product with code {product.code!r} exists", code="PRODUCT_CODE_TAKEN")
+        return AlreadyExists(
+            f"a product with code {product.code!r} exists", code="PRODUCT_CODE_TAKEN"
+        )
 
     transact(write, on_condition_failed=refused)
 

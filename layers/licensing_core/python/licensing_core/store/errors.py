@@ -62,6 +62,8 @@ def transact(
             if not retryable:
                 raise
             if attempt == MAX_ATTEMPTS:
-                raise Unavailable("storage is contended; retry shortly", retryAfterSeconds=1) from error
+                raise Unavailable(
+                    "storage is contended; retry shortly", retryAfterSeconds=1
+                ) from error
             time.sleep(random.uniform(0, BASE_DELAY_SECONDS * 2**attempt))  # noqa: S311
     raise AssertionError("unreachable")

@@ -24,11 +24,18 @@ def decode_cursor(cursor: str | None, model: type[StoredModel]) -> dict[str, Any
         key = json.loads(b64url_decode(cursor))
     except (TokenError, UnicodeDecodeError, json.JSONDecodeError):
         key = None
-    expected = {name for name, attr in model.get_attributes().items() if attr.is_hash_key or attr.is_range_key}
+    expected = {
+        name
+        for name, attr in model.get_attributes().items()
+        if attr.is_hash_key or attr.is_range_key
+    }
     if (
         not isinstance(key, dict)
         or set(key) - expected
-        or not all(isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str) for v in key.values())
+        or not all(
+            isinstance(v, dict) and list(v) == ["S"] and isinstance(v["S"], str)
+            for v in key.values()
+        )
     ):
         raise InvalidRequest("the cursor is not valid for this listing", code="INVALID_CURSOR")
     return key
