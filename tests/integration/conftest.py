@@ -23,25 +23,29 @@ class CognitoPool:
     client: Any
     pool_id: str
     client_id: str
+    tokens: dict[str, str]
 
     def user_token(self, username: str, *groups: str) -> str:
-        self.client.admin_create_user(
-            UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
-        )
-        self.client.admin_set_user_password(
-            UserPoolId=self.pool_id, Username=username, Password=PASSWORD, Permanent=True
-        )
-        for group in groups:
-            self.client.admin_add_user_to_group(
-                UserPoolId=self.pool_id, Username=username, GroupName=group
+        """An access token of a (new or existing) user in ``groups``."""
+        if username not in self.tokens:
+            self.client.admin_create_user(
+                UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
             )
-        result = self.client.admin_initiate_auth(
-            UserPoolId=self.pool_id,
-            ClientId=self.client_id,
-            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
-        )
-        return str(result["AuthenticationResult"]["AccessToken"])
+            self.client.admin_set_user_password(
+                UserPoolId=self.pool_id, Username=username, Password=PASSWORD, Permanent=True
+            )
+            for group in groups:
+                self.client.admin_add_user_to_group(
+                    UserPoolId=self.pool_id, Username=username, GroupName=group
+                )
+            result = self.client.admin_initiate_auth(
+                UserPoolId=self.pool_id,
+                ClientId=self.client_id,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
+            )
+            self.tokens[username] = str(result["AuthenticationResult"]["AccessToken"])
+        return self.tokens[username]
 
 
 def _fetch_through_moto(url: str) -> dict[str, Any]:
@@ -52,9 +56,12 @@ def _fetch_through_moto(url: str) -> dict[str, Any]:
     return document
 
 
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[CognitoPool]:
-    with mock_aws():
+@pytest.fixture(scope="package")
+def moto_aws() -> Iterator[CognitoPool]:
+    """One in-process AWS for the package: a Cognito pool, and tables created once."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         cognito = boto3.client("cognito-idp", region_name="us-east-1")
         pool_id = cognito.create_user_pool(PoolName="licensing")["UserPool"]["Id"]
         client_id = cognito.create_user_pool_client(
@@ -63,13 +70,28 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[CognitoPool]:
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
         cognito.create_group(UserPoolId=pool_id, GroupName="license-admins")
-        issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{pool_id}"
-        monkeypatch.setenv("LICENSING_OIDC_ISSUER", issuer)
-        monkeypatch.setenv("LICENSING_OIDC_AUDIENCES", client_id)
-        monkeypatch.setattr(jwks, "fetch_json", _fetch_through_moto)
-        reset_settings()
-        create_missing_tables(ALL_MODELS)
-        yield CognitoPool(cognito, pool_id, client_id)
+        yield CognitoPool(cognito, pool_id, client_id, {})
+
+
+def _empty_tables() -> None:
+    for model in ALL_MODELS:
+        with model.batch_write() as batch:
+            for item in model.scan():
+                batch.delete(item)
+
+
+@pytest.fixture
+def aws(moto_aws: CognitoPool, monkeypatch: pytest.MonkeyPatch) -> CognitoPool:
+    """Settings pointing at the package's AWS, and empty tables."""
+    monkeypatch.setenv(
+        "LICENSING_OIDC_ISSUER", f"https://cognito-idp.us-east-1.amazonaws.com/{moto_aws.pool_id}"
+    )
+    monkeypatch.setenv("LICENSING_OIDC_AUDIENCES", moto_aws.client_id)
+    monkeypatch.setattr(jwks, "fetch_json", _fetch_through_moto)
+    reset_settings()
+    create_missing_tables(ALL_MODELS)
+    _empty_tables()
+    return moto_aws
 
 
 @pytest.fixture

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 
@@ -27,6 +36,39 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,6
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+FeatureKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._~-]{1,128}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Money = Annotated[StrictInt, Field(ge=0, le=10**12, description="Integer minor units (cents).")]
+Count = Annotated[StrictInt, Field(ge=1, le=10**9)]
+
+
+def _normalize_email(value: str) -> str:
+    value = value.strip().lower()
+    local, _, domain = value.rpartition("@")
+    if not local or "." not in domain or any(c.isspace() or c in '<>()[],;:\\"' for c in value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+Email = Annotated[
+    str, StringConstraints(min_length=3, max_length=254), AfterValidator(_normalize_email)
+]
+MetadataValue = Annotated[str, StringConstraints(max_length=256)] | StrictInt | StrictBool
+Metadata = Annotated[
+    dict[
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")], MetadataValue
+    ],
+    Field(max_length=32, description="Up to 32 string, integer or boolean values."),
+]
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("values must be unique")
+    return values
 
 
 class PageQuery(RequestModel):
@@ -51,6 +93,222 @@ class Product(ApiModel):
 
 class ProductPage(ApiModel):
     items: list[Product]
+    next_cursor: str | None = None
+
+
+class FeatureCreate(RequestModel):
+    key: FeatureKey = Field(description="Stable slug, unique per product (`sso`, `passkeys`).")
+    name: Name
+    description: Description | None = None
+    display_only: StrictBool = Field(
+        default=False, description="Shown on pricing pages, never enforced nor put in tokens."
+    )
+
+
+class Feature(ApiModel):
+    product_id: str
+    key: str
+    name: str
+    description: str | None = None
+    display_only: bool
+    created_at: datetime
+
+
+class FeatureList(ApiModel):
+    items: list[Feature]
+
+
+class Quota(RequestModel):
+    limit: Count
+    period: Literal["day", "month"] = "month"
+
+
+class HeartbeatPolicy(RequestModel):
+    interval_seconds: Annotated[StrictInt, Field(ge=60, le=86_400)] = 3600
+    ttl_seconds: Annotated[StrictInt, Field(ge=120, le=30 * 86_400)] = 172_800
+
+    @model_validator(mode="after")
+    def _ttl_outlives_interval(self) -> HeartbeatPolicy:
+        if self.ttl_seconds <= self.interval_seconds:
+            raise ValueError("ttlSeconds must be longer than intervalSeconds")
+        return self
+
+
+class StepUpRequirement(RequestModel):
+    acr: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    max_age: Annotated[StrictInt, Field(ge=0, le=30 * 86_400)]
+
+
+BillingPeriods = Annotated[
+    list[Literal["monthly", "annual"]], Field(min_length=1, max_length=2), AfterValidator(_unique)
+]
+FeatureKeys = Annotated[list[FeatureKey], Field(max_length=200), AfterValidator(_unique)]
+Quotas = Annotated[dict[FeatureKey, Quota], Field(max_length=50)]
+StepUpMap = Annotated[dict[FeatureKey, StepUpRequirement], Field(max_length=200)]
+
+
+class TierCreate(RequestModel):
+    code: Code
+    name: Name
+    description: Description | None = None
+    includes_tier_id: Id | None = Field(
+        default=None, description="Parent tier: its features are included, transitively."
+    )
+    monthly_price: Money
+    annual_price: Money
+    currency: Currency
+    billing_periods: BillingPeriods
+    max_users: Count = Field(description="Seats: concurrent machine activations per license.")
+    max_tenants: Count = 1
+    features: FeatureKeys = Field(default_factory=list, description="Own feature keys.")
+    quotas: Quotas = Field(default_factory=dict)
+    heartbeat: HeartbeatPolicy = Field(default_factory=HeartbeatPolicy)
+    step_up: StepUpMap = Field(default_factory=dict, description="Feature -> required acr/maxAge.")
+    self_service: StrictBool = Field(
+        default=False, description="Whether end users may register for it themselves."
+    )
+
+
+class TierUpdate(RequestModel):
+    """Fields to change; absent fields stay. ``includesTierId: null`` removes the parent."""
+
+    name: Name | None = None
+    description: Description | None = None
+    includes_tier_id: Id | None = None
+    monthly_price: Money | None = None
+    annual_price: Money | None = None
+    currency: Currency | None = None
+    billing_periods: BillingPeriods | None = None
+    max_users: Count | None = None
+    max_tenants: Count | None = None
+    features: FeatureKeys | None = None
+    quotas: Quotas | None = None
+    heartbeat: HeartbeatPolicy | None = None
+    step_up: StepUpMap | None = None
+    self_service: StrictBool | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TierUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for name in self.model_fields_set - {"includes_tier_id", "description"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class ResolvedTier(ApiModel):
+    features: list[str] = Field(
+        description="Enforced features: own and inherited, no display-only."
+    )
+    display_features: list[str] = Field(description="Every feature to show, display-only included.")
+    chain: list[str] = Field(description="Tier ids from this tier up to its root.")
+
+
+class Tier(ApiModel):
+    tier_id: str
+    product_id: str
+    code: str
+    name: str
+    description: str | None = None
+    includes_tier_id: str | None = None
+    monthly_price: int
+    annual_price: int
+    currency: str
+    billing_periods: list[str]
+    max_users: int
+    max_tenants: int
+    features: list[str]
+    quotas: dict[str, Quota]
+    heartbeat: HeartbeatPolicy
+    step_up: dict[str, StepUpRequirement]
+    self_service: bool
+    resolved: ResolvedTier
+    created_at: datetime
+    updated_at: datetime
+
+
+class TierList(ApiModel):
+    items: list[Tier]
+
+
+class PricingFeature(ApiModel):
+    key: str
+    name: str
+    description: str | None = None
+    display_only: bool
+
+
+class PricingTier(ApiModel):
+    code: str
+    name: str
+    description: str | None = None
+    includes: str | None = Field(default=None, description="Code of the included tier.")
+    monthly_price: int
+    annual_price: int
+    currency: str
+    billing_periods: list[str]
+    max_users: int
+    self_service: bool
+    features: list[PricingFeature]
+
+
+class Pricing(ApiModel):
+    product_code: str
+    product_name: str
+    description: str | None = None
+    tiers: list[PricingTier]
+
+
+class TenantCreate(RequestModel):
+    name: Name
+    default_product_id: Id | None = None
+    default_tier_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _tier_needs_product(self) -> TenantCreate:
+        if (self.default_product_id is None) != (self.default_tier_id is None):
+            raise ValueError("defaultProductId and defaultTierId go together")
+        return self
+
+
+class Tenant(ApiModel):
+    tenant_id: str
+    name: str
+    default_product_id: str | None = None
+    default_tier_id: str | None = None
+    created_at: datetime
+
+
+class CustomerCreate(RequestModel):
+    email: Email
+    name: Name
+    kind: Literal["human", "service"] = "human"
+    tenant_id: Id | None = Field(default=None, description="Defaults to the `default` tenant.")
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
+        default=None, description="The identity provider's `sub` for this identity."
+    )
+    metadata: Metadata = Field(default_factory=dict)
+
+
+CustomerStatus = Literal["active", "deactivated"]
+
+
+class Customer(ApiModel):
+    customer_id: str
+    tenant_id: str
+    email: str
+    name: str
+    kind: str
+    subject: str | None = None
+    metadata: dict[str, Any]
+    status: CustomerStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerPage(ApiModel):
+    items: list[Customer]
     next_cursor: str | None = None
 
 

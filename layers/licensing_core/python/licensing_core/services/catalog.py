@@ -1,11 +1,30 @@
-"""Catalog use cases: products (features, tiers, tenants and customers follow)."""
+"""Catalog use cases: products, features, pricing tiers, tenants and customers."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, cast
+
 from licensing_core import schemas
+from licensing_core.domain import tiers as rules
+from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.store import catalog as store
-from licensing_core.store.models import ProductRecord
+from licensing_core.store.models import (
+    CustomerRecord,
+    FeatureRecord,
+    ProductRecord,
+    TenantRecord,
+    TierRecord,
+)
+
+#: Identities created without a tenant belong to this one (it needs no record).
+DEFAULT_TENANT = "default"
+#: A concurrent tier edit is retried this many times, re-checking the rules each time.
+TIER_WRITE_ATTEMPTS = 3
+
+
+# Products
 
 
 def _product(record: ProductRecord) -> schemas.Product:
@@ -40,3 +59,341 @@ def get_product(product_id: str) -> schemas.Product:
 def list_products(query: schemas.PageQuery) -> schemas.ProductPage:
     records, cursor = store.page_products(query.limit, query.cursor)
     return schemas.ProductPage(items=[_product(r) for r in records], next_cursor=cursor)
+
+
+# Features
+
+
+def _feature(record: FeatureRecord) -> schemas.Feature:
+    return schemas.Feature(
+        product_id=record.product_id,
+        key=record.key,
+        name=record.name,
+        description=record.description,
+        display_only=record.display_only,
+        created_at=record.created_at,
+    )
+
+
+def create_feature(product_id: str, body: schemas.FeatureCreate) -> schemas.Feature:
+    store.get_product(product_id)
+    record = FeatureRecord(
+        product_id,
+        body.key,
+        name=body.name,
+        description=body.description,
+        display_only=body.display_only,
+        created_at=utcnow(),
+    )
+    store.insert_feature(record)
+    return _feature(record)
+
+
+def list_features(product_id: str) -> schemas.FeatureList:
+    store.get_product(product_id)
+    return schemas.FeatureList(items=[_feature(r) for r in store.product_features(product_id)])
+
+
+# Tiers
+
+
+@dataclass
+class ProductCatalog:
+    """A product with all its features and tiers, read once, resolved in memory."""
+
+    product: ProductRecord
+    features: dict[str, FeatureRecord]
+    tiers: dict[str, TierRecord]
+
+    @classmethod
+    def load(cls, product_id: str) -> ProductCatalog:
+        product = store.get_product(product_id)
+        return cls(
+            product,
+            {f.key: f for f in store.product_features(product_id)},
+            {t.tier_id: t for t in store.product_tiers(product_id)},
+        )
+
+    @property
+    def parent_of(self) -> dict[str, str | None]:
+        return {tier_id: tier.includes_tier_id for tier_id, tier in self.tiers.items()}
+
+    def tier(self, tier_id: str) -> TierRecord:
+        try:
+            return self.tiers[tier_id]
+        except KeyError:
+            raise NotFound(f"no tier {tier_id} in this product", code="TIER_NOT_FOUND") from None
+
+    def display_features(self, tier_id: str) -> set[str]:
+        own = {tier_id: tier.features for tier_id, tier in self.tiers.items()}
+        return rules.resolve_features(tier_id, self.parent_of, own)
+
+    def enforced_features(self, tier_id: str) -> set[str]:
+        display_only = {key for key, feature in self.features.items() if feature.display_only}
+        return rules.enforcement_features(self.display_features(tier_id), display_only)
+
+    def check_features(self, keys: list[str] | dict[str, Any], field: str) -> None:
+        unknown = sorted(set(keys) - set(self.features))
+        if unknown:
+            raise ValidationFailed(
+                f"{field} names features this product does not have: {', '.join(unknown)}",
+                code="UNKNOWN_FEATURE",
+                unknown=unknown,
+            )
+
+    def check_parent(self, tier_id: str, parent_id: str | None) -> None:
+        if parent_id is not None and parent_id not in self.tiers:
+            raise ValidationFailed(
+                f"includesTierId {parent_id} is not a tier of this product",
+                code="UNKNOWN_PARENT_TIER",
+            )
+        rules.check_parent(tier_id, parent_id, self.parent_of)
+
+    def to_schema(self, tier_id: str) -> schemas.Tier:
+        tier = self.tier(tier_id)
+        return schemas.Tier(
+            tier_id=tier.tier_id,
+            product_id=tier.product_id,
+            code=tier.code,
+            name=tier.name,
+            description=tier.description,
+            includes_tier_id=tier.includes_tier_id,
+            monthly_price=int(tier.monthly_price),
+            annual_price=int(tier.annual_price),
+            currency=tier.currency,
+            billing_periods=list(tier.billing_periods),
+            max_users=int(tier.max_users),
+            max_tenants=int(tier.max_tenants),
+            features=list(tier.features),
+            quotas=tier.quotas,
+            heartbeat=tier.heartbeat,
+            step_up=tier.step_up,
+            self_service=tier.self_service,
+            resolved=schemas.ResolvedTier(
+                features=sorted(self.enforced_features(tier_id)),
+                display_features=sorted(self.display_features(tier_id)),
+                chain=rules.chain(tier_id, self.parent_of),
+            ),
+            created_at=tier.created_at,
+            updated_at=tier.updated_at,
+        )
+
+
+_TIER_FIELDS = (
+    "name",
+    "description",
+    "includes_tier_id",
+    "monthly_price",
+    "annual_price",
+    "currency",
+    "billing_periods",
+    "max_users",
+    "max_tenants",
+    "features",
+    "quotas",
+    "heartbeat",
+    "step_up",
+    "self_service",
+)
+
+
+def _stored_value(body: schemas.RequestModel, name: str) -> Any:
+    value = getattr(body, name)
+    if isinstance(value, schemas.ApiModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {
+            k: v.model_dump(mode="json") if isinstance(v, schemas.ApiModel) else v
+            for k, v in value.items()
+        }
+    return value
+
+
+def _write_tier(product_id: str, apply: Any) -> schemas.Tier:
+    """Read the catalog, let ``apply`` check and build the tier, write it; retried when
+    another tier write lands in between (so checks always see the current graph)."""
+    for attempt in range(TIER_WRITE_ATTEMPTS):
+        catalog = ProductCatalog.load(product_id)
+        tier, new = apply(catalog)
+        try:
+            store.save_tier(tier, catalog.product, new=new)
+        except store.ConcurrentChange:
+            if attempt == TIER_WRITE_ATTEMPTS - 1:
+                raise
+            continue
+        catalog.tiers[tier.tier_id] = tier
+        return catalog.to_schema(tier.tier_id)
+    raise AssertionError("unreachable")
+
+
+def _check_tier(catalog: ProductCatalog, tier: TierRecord) -> None:
+    catalog.check_features(list(tier.features), "features")
+    catalog.check_features(tier.step_up, "stepUp")
+    catalog.check_parent(tier.tier_id, tier.includes_tier_id)
+
+
+def create_tier(product_id: str, body: schemas.TierCreate) -> schemas.Tier:
+    def apply(catalog: ProductCatalog) -> tuple[TierRecord, bool]:
+        now = utcnow()
+        tier = TierRecord(
+            product_id,
+            new_id("tier"),
+            code=body.code,
+            created_at=now,
+            updated_at=now,
+            **{name: _stored_value(body, name) for name in _TIER_FIELDS},
+        )
+        _check_tier(catalog, tier)
+        return tier, True
+
+    return _write_tier(product_id, apply)
+
+
+def update_tier(product_id: str, tier_id: str, body: schemas.TierUpdate) -> schemas.Tier:
+    def apply(catalog: ProductCatalog) -> tuple[TierRecord, bool]:
+        tier = catalog.tier(tier_id)
+        for name in body.model_fields_set:
+            setattr(tier, name, _stored_value(body, name))
+        tier.updated_at = utcnow()
+        _check_tier(catalog, tier)
+        return tier, False
+
+    return _write_tier(product_id, apply)
+
+
+def get_tier(product_id: str, tier_id: str) -> schemas.Tier:
+    return ProductCatalog.load(product_id).to_schema(tier_id)
+
+
+def list_tiers(product_id: str) -> schemas.TierList:
+    catalog = ProductCatalog.load(product_id)
+    ordered = sorted(catalog.tiers.values(), key=lambda t: (t.monthly_price, t.code))
+    return schemas.TierList(items=[catalog.to_schema(t.tier_id) for t in ordered])
+
+
+def pricing(product_id_or_code: str) -> schemas.Pricing:
+    """The public pricing view: every tier with prices and all features to show."""
+    product_id = store.find_product_id(product_id_or_code) or product_id_or_code
+    catalog = ProductCatalog.load(product_id)
+    ordered = sorted(catalog.tiers.values(), key=lambda t: (t.monthly_price, t.code))
+    return schemas.Pricing(
+        product_code=catalog.product.code,
+        product_name=catalog.product.name,
+        description=catalog.product.description,
+        tiers=[
+            schemas.PricingTier(
+                code=tier.code,
+                name=tier.name,
+                description=tier.description,
+                includes=catalog.tiers[tier.includes_tier_id].code
+                if tier.includes_tier_id
+                else None,
+                monthly_price=int(tier.monthly_price),
+                annual_price=int(tier.annual_price),
+                currency=tier.currency,
+                billing_periods=list(tier.billing_periods),
+                max_users=int(tier.max_users),
+                self_service=tier.self_service,
+                features=[
+                    schemas.PricingFeature(
+                        key=key,
+                        name=catalog.features[key].name,
+                        description=catalog.features[key].description,
+                        display_only=catalog.features[key].display_only,
+                    )
+                    for key in sorted(catalog.display_features(tier.tier_id))
+                    if key in catalog.features
+                ],
+            )
+            for tier in ordered
+        ],
+    )
+
+
+# Tenants and customers
+
+
+def _tenant(record: TenantRecord) -> schemas.Tenant:
+    return schemas.Tenant(
+        tenant_id=record.tenant_id,
+        name=record.name,
+        default_product_id=record.default_product_id,
+        default_tier_id=record.default_tier_id,
+        created_at=record.created_at,
+    )
+
+
+def create_tenant(body: schemas.TenantCreate) -> schemas.Tenant:
+    if body.default_product_id and body.default_tier_id:
+        catalog = _referenced(
+            lambda: ProductCatalog.load(body.default_product_id or ""), "defaultProductId"
+        )
+        _referenced(lambda: catalog.tier(body.default_tier_id or ""), "defaultTierId")
+    record = TenantRecord(
+        new_id("tnt"),
+        name=body.name,
+        default_product_id=body.default_product_id,
+        default_tier_id=body.default_tier_id,
+        created_at=utcnow(),
+    )
+    store.insert_tenant(record)
+    return _tenant(record)
+
+
+def get_tenant(tenant_id: str) -> schemas.Tenant:
+    return _tenant(store.get_tenant(tenant_id))
+
+
+def _referenced(load: Any, field: str) -> Any:
+    """A lookup of an id given in a body: a missing record is a 422, not a 404."""
+    try:
+        return load()
+    except NotFound as error:
+        raise ValidationFailed(f"{field}: {error.detail}", code=error.code, field=field) from error
+
+
+def _customer(record: CustomerRecord) -> schemas.Customer:
+    return schemas.Customer(
+        customer_id=record.customer_id,
+        tenant_id=record.tenant_id,
+        email=record.email,
+        name=record.name,
+        kind=record.kind,
+        subject=record.subject,
+        metadata=record.metadata,
+        status=cast(schemas.CustomerStatus, record.status),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
+    tenant_id = body.tenant_id or DEFAULT_TENANT
+    if tenant_id != DEFAULT_TENANT:
+        _referenced(lambda: store.get_tenant(tenant_id), "tenantId")
+    now = utcnow()
+    record = CustomerRecord(
+        new_id("cus"),
+        tenant_id=tenant_id,
+        email=body.email,
+        name=body.name,
+        kind=body.kind,
+        subject=body.subject,
+        metadata=body.metadata,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    store.insert_customer(record)
+    return _customer(record)
+
+
+def get_customer(customer_id: str) -> schemas.Customer:
+    return _customer(store.get_customer(customer_id))
+
+
+def list_tenant_customers(tenant_id: str, query: schemas.PageQuery) -> schemas.CustomerPage:
+    if tenant_id != DEFAULT_TENANT:
+        store.get_tenant(tenant_id)
+    records, cursor = store.page_customers(tenant_id, query.limit, query.cursor)
+    return schemas.CustomerPage(items=[_customer(r) for r in records], next_cursor=cursor)

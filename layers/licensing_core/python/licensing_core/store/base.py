@@ -12,39 +12,35 @@ from typing import Any, ClassVar
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.models import Model
 
-from licensing_core.settings import Settings, get_settings, on_reset
+from licensing_core.settings import get_settings, per_settings
 
 
 class StoredModel(Model):
     """A PynamoDB model whose table is configured at first use."""
 
     logical_name: ClassVar[str]
-
-    @classmethod
-    def bind(cls, settings: Settings) -> None:
-        cls.Meta.table_name = settings.table_name(cls.logical_name)
-        cls.Meta.region = settings.region
-        cls.Meta.host = settings.aws_endpoint_url
+    _binding: ClassVar[tuple[str, str, str | None]]
 
     @classmethod
     def _get_connection(cls) -> TableConnection:
-        cls.bind(get_settings())
+        """PynamoDB's connection, re-created only when the settings point elsewhere."""
+        settings = get_settings()
+        binding = (
+            settings.table_name(cls.logical_name),
+            settings.region,
+            settings.aws_endpoint_url,
+        )
+        if cls.__dict__.get("_binding") != binding:
+            cls.Meta.table_name, cls.Meta.region, cls.Meta.host = binding
+            cls._connection = None
+            cls._binding = binding
         connection: TableConnection = super()._get_connection()
         return connection
 
-    @classmethod
-    def unbind(cls) -> None:
-        """Drop the cached connection of this model and of every model built on it."""
-        cls._connection = None
-        for subclass in cls.__subclasses__():
-            subclass.unbind()
 
-
-on_reset(StoredModel.unbind)
-
-
+@per_settings
 def connection() -> Connection:
-    """A connection for transactions that span tables."""
+    """The connection for transactions that span tables (one per settings)."""
     settings = get_settings()
     return Connection(region=settings.region, host=settings.aws_endpoint_url)
 

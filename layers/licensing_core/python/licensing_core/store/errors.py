@@ -34,13 +34,17 @@ BASE_DELAY_SECONDS = 0.02
 
 
 @contextmanager
-def storage_errors() -> Iterator[None]:
-    """Translate throttling and service faults raised inside the block."""
+def storage_errors(on_condition_failed: DomainError | None = None) -> Iterator[None]:
+    """Translate throttling and service faults raised inside the block, and a failed
+    condition of a single write into ``on_condition_failed``."""
     try:
         yield
     except PynamoDBException as error:
-        if error.cause_response_code in RETRYABLE_CODES:
+        code = error.cause_response_code
+        if code in RETRYABLE_CODES:
             raise Unavailable("storage is busy; retry shortly", retryAfterSeconds=1) from error
+        if code == "ConditionalCheckFailedException" and on_condition_failed is not None:
+            raise on_condition_failed from error
         raise
 
 

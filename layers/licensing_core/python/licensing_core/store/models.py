@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from licensing_core.store.base import StoredModel
 
@@ -18,8 +25,100 @@ class ProductRecord(StoredModel):
     code = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
+    #: Bumped by every write that changes tier inheritance: concurrent edits that
+    #: could together close a cycle cannot both commit.
+    tiers_version = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+
+
+class FeatureRecord(StoredModel):
+    logical_name = "features"
+
+    class Meta:
+        table_name = "features"
+        billing_mode = "PAY_PER_REQUEST"
+
+    product_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    display_only = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+
+
+class TierRecord(StoredModel):
+    logical_name = "tiers"
+
+    class Meta:
+        table_name = "tiers"
+        billing_mode = "PAY_PER_REQUEST"
+
+    product_id = UnicodeAttribute(hash_key=True)
+    tier_id = UnicodeAttribute(range_key=True)
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    includes_tier_id = UnicodeAttribute(null=True)
+    monthly_price = NumberAttribute()
+    annual_price = NumberAttribute()
+    currency = UnicodeAttribute()
+    billing_periods = JSONAttribute()  # list[str]
+    max_users = NumberAttribute()
+    max_tenants = NumberAttribute()
+    features = JSONAttribute(default=list)  # list[str], own feature keys
+    quotas = JSONAttribute(default=dict)
+    heartbeat = JSONAttribute()
+    step_up = JSONAttribute(default=dict)
+    self_service = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class TenantRecord(StoredModel):
+    logical_name = "tenants"
+
+    class Meta:
+        table_name = "tenants"
+        billing_mode = "PAY_PER_REQUEST"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    default_product_id = UnicodeAttribute(null=True)
+    default_tier_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+
+
+class CustomersByTenant(GlobalSecondaryIndex["CustomerRecord"]):
+    class Meta:
+        index_name = "by-tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+
+
+class CustomerRecord(StoredModel):
+    """An identity: a human customer or a service account, in one tenant."""
+
+    logical_name = "customers"
+
+    class Meta:
+        table_name = "customers"
+        billing_mode = "PAY_PER_REQUEST"
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    metadata = JSONAttribute(default=dict)
+    status = UnicodeAttribute(default="active")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_tenant = CustomersByTenant()
 
 
 class UniqueRecord(StoredModel):
@@ -37,4 +136,11 @@ class UniqueRecord(StoredModel):
 
 
 #: Every stored model; CDK and the local server create one table for each.
-ALL_MODELS: tuple[type[StoredModel], ...] = (ProductRecord, UniqueRecord)
+ALL_MODELS: tuple[type[StoredModel], ...] = (
+    ProductRecord,
+    FeatureRecord,
+    TierRecord,
+    TenantRecord,
+    CustomerRecord,
+    UniqueRecord,
+)

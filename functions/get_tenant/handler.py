@@ -1,0 +1,10 @@
+"""GET /tenants/{tenantId}: read a tenant."""
+
+from licensing_core.http.endpoint import Request, endpoint
+from licensing_core.schemas import Tenant
+from licensing_core.services import catalog
+
+
+@endpoint("get_tenant")
+def handler(request: Request[None]) -> Tenant:
+    return catalog.get_tenant(request.path["tenantId"])

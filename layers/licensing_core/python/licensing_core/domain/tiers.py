@@ -1,0 +1,60 @@
+"""Tier inheritance: a tier includes every feature of its parent, transitively.
+
+Pure rules over plain mappings, so they are easy to test exhaustively. A cycle is
+refused when it would be written (:func:`check_parent`), and resolution guards with
+a visited set so corrupt stored data can never loop forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from licensing_core.domain.errors import Conflict
+
+#: The longest inheritance chain accepted; real catalogs have three or four levels.
+MAX_DEPTH = 64
+
+
+class TierCycle(Conflict):
+    code = "TIER_CYCLE"
+    title = "Tier inheritance cycle"
+
+
+def chain(tier_id: str, parent_of: Mapping[str, str | None]) -> list[str]:
+    """``tier_id`` followed by its ancestors, nearest first."""
+    seen: list[str] = []
+    current: str | None = tier_id
+    while current is not None:
+        if current in seen:
+            raise TierCycle(f"tier {tier_id} inherits from itself through {current}")
+        if len(seen) == MAX_DEPTH:
+            raise TierCycle(f"tier {tier_id} inherits through more than {MAX_DEPTH} tiers")
+        seen.append(current)
+        current = parent_of.get(current)
+    return seen
+
+
+def check_parent(tier_id: str, parent_id: str | None, parent_of: Mapping[str, str | None]) -> None:
+    """Refuse to make ``parent_id`` the parent of ``tier_id`` if that closes a loop."""
+    if parent_id is None:
+        return
+    if parent_id == tier_id:
+        raise TierCycle(f"tier {tier_id} cannot include itself")
+    chain(tier_id, {**parent_of, tier_id: parent_id})
+
+
+def resolve_features(
+    tier_id: str,
+    parent_of: Mapping[str, str | None],
+    own_features: Mapping[str, Collection[str]],
+) -> set[str]:
+    """Every feature key a tier grants: its own and all its ancestors'."""
+    resolved: set[str] = set()
+    for ancestor in chain(tier_id, parent_of):
+        resolved.update(own_features.get(ancestor, ()))
+    return resolved
+
+
+def enforcement_features(features: Collection[str], display_only: Collection[str]) -> set[str]:
+    """What goes into tokens: display-only features are for pricing pages, never enforced."""
+    return set(features) - set(display_only)
