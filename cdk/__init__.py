@@ -1,0 +1,1 @@
+"""The CDK app of the licensing service: one stack, one construct per concern."""

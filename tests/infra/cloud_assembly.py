@@ -1,0 +1,164 @@
+"""Synthesize the CDK app once and read the result: template, assets, and their links."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cdk.paths import ASSET_EXCLUDE, ROOT
+
+STACK = "LicensingStack"
+#: jsii prints a banner on every start under an end-of-life Node; not our concern here.
+QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20"}
+
+
+def synthesize(outdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``python cdk/app.py`` as the CLI would, but with no AWS configuration at all."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "CDK_", "LICENSING_"))
+    }
+    env |= QUIET_NODE | {
+        "CDK_OUTDIR": str(outdir),
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, str(ROOT / "cdk" / "app.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def references(value: Any) -> Iterator[str]:
+    """Logical ids a template value points at through ``Ref`` or ``Fn::GetAtt``."""
+    if isinstance(value, Mapping):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str) and not inner.startswith("AWS::"):
+                yield inner
+            elif key == "Fn::GetAtt":
+                yield inner[0]
+            else:
+                yield from references(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from references(item)
+
+
+def resolve(value: Any) -> str:
+    """A template value as a string, intrinsics replaced by ``<Id>`` / ``<Id.Attr>``."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return "<{}.{}>".format(*value["Fn::GetAtt"])
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(resolve(part) for part in parts)
+    raise ValueError(f"cannot resolve {value!r}")
+
+
+def excluded(path: Path) -> bool:
+    """Whether a path is something code assets leave out (bytecode, caches, egg-info)."""
+    return any(fnmatch(part, pattern) for part in path.parts for pattern in ASSET_EXCLUDE)
+
+
+def file_tree(root: Path) -> dict[str, bytes]:
+    """Relative path -> content of every file under ``root`` that an asset should hold."""
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not excluded(path.relative_to(root))
+    }
+
+
+@dataclass(frozen=True)
+class CloudAssembly:
+    """A synthesized cloud assembly on disk."""
+
+    outdir: Path
+    stack: str = STACK
+
+    @cached_property
+    def template(self) -> dict[str, Any]:
+        template: dict[str, Any] = json.loads(self.template_path.read_text())
+        return template
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{self.stack}.template.json"
+
+    @cached_property
+    def _file_assets(self) -> dict[str, Any]:
+        manifest = json.loads((self.outdir / f"{self.stack}.assets.json").read_text())
+        files: dict[str, Any] = manifest["files"]
+        return files
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        """Logical id -> resource, for every resource of a type."""
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def the(self, resource_type: str) -> str:
+        """Logical id of the one resource of a type."""
+        (logical_id,) = self.resources(resource_type)
+        return logical_id
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.template["Resources"][logical_id]["Properties"]
+        return properties
+
+    def output_ref(self, output_id: str) -> str:
+        """Logical id an output's value references."""
+        (logical_id,) = set(references(self.template["Outputs"][output_id]["Value"]))
+        return logical_id
+
+    def asset_dir(self, code: Mapping[str, Any]) -> Path:
+        """The staged directory of a Lambda ``Code`` / layer ``Content`` asset."""
+        asset_hash = code["S3Key"].removesuffix(".zip")
+        return self.outdir / self._file_assets[asset_hash]["source"]["path"]
+
+    def route(self, route_key: str) -> dict[str, Any]:
+        """Properties of the ``AWS::ApiGatewayV2::Route`` with this route key."""
+        (properties,) = (
+            resource["Properties"]
+            for resource in self.resources("AWS::ApiGatewayV2::Route").values()
+            if resource["Properties"]["RouteKey"] == route_key
+        )
+        return properties
+
+    def function_of(self, route_key: str) -> str:
+        """Logical id of the Lambda function a route integrates."""
+        (integration_id,) = set(references(self.route(route_key)["Target"]))
+        integration = self.properties(integration_id)
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        (function_id,) = set(references(integration["IntegrationUri"]))
+        return function_id
+
+    def statements(self, function_id: str) -> list[dict[str, Any]]:
+        """Every statement of the inline policies attached to a function's role."""
+        (role_id,) = set(references(self.properties(function_id)["Role"]))
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
