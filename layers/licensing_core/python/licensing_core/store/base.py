@@ -45,11 +45,15 @@ def connection() -> Connection:
     return Connection(region=settings.region, host=settings.aws_endpoint_url)
 
 
-def create_missing_tables(models: tuple[type[StoredModel], ...]) -> None:
-    """Create the tables of ``models`` that do not exist yet (local server and tests)."""
+def create_missing_tables(models: tuple[type[StoredModel], ...]) -> list[str]:
+    """Create the tables of ``models`` that do not exist yet, with TTL where a model has
+    one (local server and tests); return the names created."""
+    created = []
     for model in models:
         if not model.exists():
             model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+            created.append(model.Meta.table_name)
+    return created
 
 
 def table_schema(model: type[StoredModel]) -> dict[str, Any]:

@@ -1,0 +1,210 @@
+"""``python -m local [serve] [options]`` and ``python -m local token [--user admin|user]``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from local.aws import access_token
+from local.server import CannotListenError, LocalServer, Options, banner
+from local.state import StateError, load_state
+
+log = logging.getLogger("local")
+
+SERVE_HELP = """\
+Serve the licensing API locally: an embedded moto server (DynamoDB, Cognito, KMS) on
+127.0.0.1, tables created from the models, a Cognito user pool with an admin and a
+plain user, demo data, and every route of the route table dispatched to its
+functions/<name>/handler.py through API Gateway HTTP API (payload 2.0) events.
+AWS state lives in memory and is gone when the server stops; the signing key,
+admin token and state.json stay in the data directory."""
+
+SERVE_EPILOG = """\
+other command:
+  python -m local token [--user admin|user] [--data-dir DIR]
+      print a fresh access token from the running server (what `make token` does)
+
+examples:
+  make run                              # python -m local on 127.0.0.1:8000
+  make run ARGS="--port 0 --no-seed"    # any free port, empty catalog
+  curl -H "Authorization: Bearer $(make -s token)" http://127.0.0.1:8000/products"""
+
+MINT_HELP = """\
+Print a fresh Cognito access token for a user of the RUNNING local server (read from
+<data-dir>/state.json). Exits 1 when no server runs with that data directory."""
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port (0 = any free port)")
+    return value
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local [serve]",
+        description=SERVE_HELP,
+        epilog=SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to serve the API on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port of the API; 0 picks a free one, printed and kept in state.json "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".local"),
+        help="private directory for the signing key, admin token and state.json "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=_port,
+        default=0,
+        help="port of the embedded moto server, always on 127.0.0.1; 0 = any free port "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="do not create the demo product Rdn.Identity"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="level of the server log on stderr (default: %(default)s)",
+    )
+    return parser
+
+
+def token_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local token", description=MINT_HELP)
+    parser.add_argument(
+        "--user",
+        choices=["admin", "user"],
+        default="admin",
+        help="admin: in group license-admins; user: in no group (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".local"),
+        help="the data directory of the running server (default: %(default)s)",
+    )
+    return parser
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Run the server until SIGINT or SIGTERM; 0 on a clean stop."""
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():  # a second Ctrl-C: do not wait any longer
+            os._exit(130)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    server = LocalServer(
+        Options(
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            aws_port=args.aws_port,
+            seed=not args.no_seed,
+        )
+    )
+    try:
+        try:
+            started = server.start()
+        except CannotListenError as error:
+            print(f"error: {error} (another server? try --port 0)", file=sys.stderr)
+            return 1
+        if not stop.is_set():
+            print(banner(started), flush=True)
+        while not stop.wait(0.5):
+            if not server.serving:
+                log.error("the HTTP server stopped unexpectedly")
+                return 1
+        log.info("stopping")
+        return 0
+    except Exception:
+        log.exception("the local server failed")
+        return 1
+    finally:
+        server.stop()
+
+
+def token(args: argparse.Namespace) -> int:
+    """Print a fresh access token from the running server's Cognito."""
+    data_dir = args.data_dir.expanduser().resolve()
+    try:
+        state = load_state(data_dir)
+    except StateError as error:
+        print(f"error: {error}. Start it with `make run`.", file=sys.stderr)
+        return 1
+    not_running = (
+        f"error: the local server (pid {state.pid}, {state.server_url}) is not running. "
+        "Start it with `make run`."
+    )
+    if not _alive(state.pid):
+        print(not_running, file=sys.stderr)
+        return 1
+    account = state.accounts.get(args.user)
+    if account is None:
+        print(f"error: no {args.user!r} user in {data_dir}/state.json", file=sys.stderr)
+        return 1
+    try:
+        value = access_token(
+            state.aws_endpoint, state.user_pool_id, state.client_id, account, fail_fast=True
+        )
+    except (BotoCoreError, ClientError):
+        print(not_running, file=sys.stderr)
+        return 1
+    print(value)
+    return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["token"]:
+        return token(token_parser().parse_args(arguments[1:]))
+    if arguments[:1] == ["serve"]:
+        arguments = arguments[1:]
+    return serve(serve_parser().parse_args(arguments))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

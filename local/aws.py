@@ -1,0 +1,255 @@
+"""The embedded AWS: a moto server on 127.0.0.1, its tables and its Cognito pool.
+
+Nothing here touches real AWS: every client carries fake credentials and the
+moto endpoint explicitly, and the process environment is pointed at moto before
+any handler runs (:func:`configure_environment`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from licensing_core.settings import Settings, reset_settings
+from moto.server import ThreadedMotoServer
+
+from local.state import SIGNING_KEY_FILE, Account
+
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_dynamodb import DynamoDBClient
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+ADMIN_GROUP = "license-admins"
+LOOPBACK = "127.0.0.1"
+FAKE_CREDENTIALS: Mapping[str, str] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+}
+#: Variables that could send a client anywhere but moto, or to real credentials.
+_UNSAFE_PREFIXES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_")
+#: No shared config or credentials files, no instance metadata: only the fake keys.
+_HERMETIC: Mapping[str, str] = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+_CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
+
+
+class _OneAtATime:
+    """WSGI wrapper that lets moto serve one request at a time.
+
+    moto's backends are not thread-safe: concurrent DynamoDB transactions fail with
+    "dictionary changed size during iteration", and conditional writes could interleave.
+    Serialized, every API call is atomic, as each DynamoDB request is in AWS.
+    """
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
+class EmbeddedAws:
+    """A moto server (every service, including DynamoDB, Cognito IdP and KMS) bound to
+    127.0.0.1 on ``port`` (0: any free port), in a daemon thread of this process.
+    Requests are served one at a time (see :class:`_OneAtATime`)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+        self._endpoint: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            raise RuntimeError("the embedded AWS is not started")
+        return self._endpoint
+
+    def start(self) -> str:
+        # werkzeug logs every moto call at INFO; the gateway keeps its own access log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
+        self._server.start()
+        wsgi_server = self._server._server  # the werkzeug server; no request has come yet
+        if wsgi_server is not None:
+            wsgi_server.app = _OneAtATime(wsgi_server.app)
+        host, port = self._server.get_host_and_port()
+        self._endpoint = f"http://{host}:{port}"
+        return self._endpoint
+
+    def stop(self) -> None:
+        if self._endpoint is not None:
+            self._server.stop()
+            self._endpoint = None
+
+
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=REGION,
+    )
+
+
+def cognito_client(endpoint: str, config: Config | None = None) -> CognitoIdentityProviderClient:
+    return _session().client("cognito-idp", endpoint_url=endpoint, config=config or _CLIENT_CONFIG)
+
+
+def dynamodb_client(endpoint: str) -> DynamoDBClient:
+    return _session().client("dynamodb", endpoint_url=endpoint, config=_CLIENT_CONFIG)
+
+
+# --- Environment -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """The local Cognito user pool, its app client and users (by role)."""
+
+    user_pool_id: str
+    client_id: str
+    accounts: Mapping[str, Account]
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` moto writes into tokens (the real Cognito issuer format)."""
+        return f"https://cognito-idp.{REGION}.amazonaws.com/{self.user_pool_id}"
+
+    def jwks_url(self, endpoint: str) -> str:
+        """Where moto serves the pool's JWKS (not under the issuer, as in AWS)."""
+        return f"{endpoint}/{self.user_pool_id}/.well-known/jwks.json"
+
+
+def isolate_from_real_aws() -> None:
+    """Fake credentials, fixed region, no profile, config file, endpoint or metadata
+    service of the real account: whatever this process calls, it cannot reach AWS."""
+    for name in [name for name in os.environ if name.startswith(_UNSAFE_PREFIXES)]:
+        del os.environ[name]
+    os.environ.update(
+        {**FAKE_CREDENTIALS, **_HERMETIC, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+    )
+
+
+def configure_environment(
+    *, endpoint: str, issuer: str, data_dir: Path, idp: IdentityProvider
+) -> dict[str, str]:
+    """Point this process at moto and the local issuer, then forget cached settings and
+    connections. Returns the LICENSING_* variables set."""
+    isolate_from_real_aws()
+    variables = {
+        "LICENSING_AWS_ENDPOINT_URL": endpoint,
+        "LICENSING_ISSUER": issuer,
+        "LICENSING_SIGNER": "pem",
+        "LICENSING_SIGNING_KEY_PATH": str(data_dir / SIGNING_KEY_FILE),
+        "LICENSING_OIDC_ISSUER": idp.issuer,
+        "LICENSING_OIDC_JWKS_URL": idp.jwks_url(endpoint),
+        "LICENSING_OIDC_AUDIENCES": idp.client_id,
+        "LICENSING_ADMIN_GROUP": ADMIN_GROUP,
+    }
+    if "public_url" in Settings.model_fields:  # links in documents follow the issuer, not Host
+        variables["LICENSING_PUBLIC_URL"] = issuer
+    os.environ.update(variables)
+    reset_settings()
+    return variables
+
+
+# --- Cognito -----------------------------------------------------------------------
+
+#: role -> (username, groups)
+LOCAL_USERS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "admin": ("admin@example.com", (ADMIN_GROUP,)),
+    "user": ("user@example.com", ()),
+}
+
+
+def _password() -> str:
+    """A random password that satisfies any Cognito password policy."""
+    return f"{secrets.token_urlsafe(24)}aA1!"
+
+
+def bootstrap_cognito(endpoint: str) -> IdentityProvider:
+    """A user pool, a public app client, the admin group, and one user per role with a
+    random permanent password."""
+    client = cognito_client(endpoint)
+    pool_id = client.create_user_pool(
+        PoolName="licensing-local",
+        Policies={
+            "PasswordPolicy": {
+                "MinimumLength": 12,
+                "RequireUppercase": True,
+                "RequireLowercase": True,
+                "RequireNumbers": True,
+                "RequireSymbols": True,
+            }
+        },
+        AutoVerifiedAttributes=["email"],
+    )["UserPool"]["Id"]
+    client_id = client.create_user_pool_client(
+        UserPoolId=pool_id,
+        ClientName="licensing-local",
+        GenerateSecret=False,
+        ExplicitAuthFlows=[
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+    )["UserPoolClient"]["ClientId"]
+    client.create_group(
+        UserPoolId=pool_id, GroupName=ADMIN_GROUP, Description="Licensing administrators"
+    )
+    accounts = {}
+    for role, (username, groups) in LOCAL_USERS.items():
+        password = _password()
+        client.admin_create_user(
+            UserPoolId=pool_id,
+            Username=username,
+            UserAttributes=[
+                {"Name": "email", "Value": username},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
+        client.admin_set_user_password(
+            UserPoolId=pool_id, Username=username, Password=password, Permanent=True
+        )
+        for group in groups:
+            client.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
+        accounts[role] = Account(username, password, groups)
+    return IdentityProvider(pool_id, client_id, accounts)
+
+
+def access_token(
+    endpoint: str, user_pool_id: str, client_id: str, account: Account, *, fail_fast: bool = False
+) -> str:
+    """A fresh Cognito access token for ``account`` (AdminInitiateAuth)."""
+    config = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1})
+    client = cognito_client(endpoint, config if fail_fast else None)
+    result = client.admin_initiate_auth(
+        UserPoolId=user_pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": account.username, "PASSWORD": account.password},
+    )
+    return result["AuthenticationResult"]["AccessToken"]
