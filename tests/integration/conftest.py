@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +14,8 @@ from licensing_core.settings import reset_settings
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS
 from moto import mock_aws
+
+from tests.support import Response, invoke
 
 PASSWORD = "Correct-horse-battery-9"
 
@@ -102,3 +104,88 @@ def admin_token(aws: CognitoPool) -> str:
 @pytest.fixture
 def user_token(aws: CognitoPool) -> str:
     return aws.user_token("user@example.com")
+
+
+FEATURES = [
+    ("sso", False),
+    ("passkeys", False),
+    ("multi_tenant", False),
+    ("audit_log", False),
+    ("priority_support", True),
+]
+
+
+def tier_body(code: str, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "code": code,
+        "name": code.title(),
+        "monthlyPrice": 0,
+        "annualPrice": 0,
+        "currency": "EUR",
+        "billingPeriods": ["monthly", "annual"],
+        "maxUsers": 1,
+        "features": [],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def admin(admin_token: str) -> Callable[..., Response]:
+    def call(method: str, path: str, body: Any = None, **kwargs: Any) -> Response:
+        return invoke(method, path, body=body, token=admin_token, **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def product(admin: Callable[..., Response]) -> str:
+    product_id: str = admin("POST", "/products", {"code": "Rdn.Identity", "name": "Rdn"}).json[
+        "productId"
+    ]
+    for key, display_only in FEATURES:
+        created = admin(
+            "POST",
+            f"/products/{product_id}/features",
+            {"key": key, "name": key.title(), "displayOnly": display_only},
+        )
+        assert created.status == 201, created.text
+    return product_id
+
+
+@pytest.fixture
+def tiers(admin: Callable[..., Response], product: str) -> dict[str, str]:
+    free = admin("POST", f"/products/{product}/tiers", tier_body("free", features=["sso"]))
+    assert free.status == 201, free.text
+    pro = admin(
+        "POST",
+        f"/products/{product}/tiers",
+        tier_body(
+            "pro",
+            includesTierId=free.json["tierId"],
+            monthlyPrice=2900,
+            annualPrice=29000,
+            maxUsers=5,
+            features=["passkeys", "multi_tenant"],
+            quotas={"api_calls": {"limit": 100000, "period": "month"}},
+        ),
+    )
+    ent = admin(
+        "POST",
+        f"/products/{product}/tiers",
+        tier_body(
+            "enterprise",
+            includesTierId=pro.json["tierId"],
+            monthlyPrice=9900,
+            annualPrice=99000,
+            maxUsers=50,
+            features=["audit_log", "priority_support"],
+            stepUp={"audit_log": {"acr": "mfa", "maxAge": 300}},
+        ),
+    )
+    assert ent.status == 201, ent.text
+    return {
+        "free": free.json["tierId"],
+        "pro": pro.json["tierId"],
+        "enterprise": ent.json["tierId"],
+    }

@@ -16,27 +16,29 @@ from licensing_core.tokens.signer import PemSigner, thumbprint
 
 def test_key_file_is_created_private(tmp_path: Path) -> None:
     path = tmp_path / "new" / "key.pem"
-    PemSigner(path)
+    PemSigner(str(path))
     assert path.stat().st_mode & 0o777 == 0o600
-    assert PemSigner(path).current.kid == PemSigner(path).current.kid  # reused, not regenerated
+    assert (
+        PemSigner(str(path)).current.kid == PemSigner(str(path)).current.kid
+    )  # reused, not regenerated
 
 
 def test_a_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
-    PemSigner(path)
+    PemSigner(str(path))
     os.chmod(path, 0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
-        PemSigner(path)
+        PemSigner(str(path))
 
 
 def test_signature_verifies_with_cryptography(tmp_path: Path) -> None:
-    signer = PemSigner(tmp_path / "key.pem")
+    signer = PemSigner(str(tmp_path / "key.pem"))
     signature = signer.sign(b"header.payload")
     signer.current.key.verify(signature, b"header.payload", padding.PKCS1v15(), hashes.SHA256())
 
 
 def test_jwk_is_public_only_and_kid_is_the_thumbprint(tmp_path: Path) -> None:
-    signer = PemSigner(tmp_path / "key.pem")
+    signer = PemSigner(str(tmp_path / "key.pem"))
     published = signer.current.to_jwk()
     assert set(published) == {"kty", "kid", "use", "alg", "n", "e"}
     assert published["kid"] == thumbprint(signer.current.key)
@@ -44,7 +46,7 @@ def test_jwk_is_public_only_and_kid_is_the_thumbprint(tmp_path: Path) -> None:
 
 
 def test_compact_jws_verifies_with_pyjwt(tmp_path: Path) -> None:
-    signer = PemSigner(tmp_path / "key.pem")
+    signer = PemSigner(str(tmp_path / "key.pem"))
     token = sign_compact({"sub": "lic_1", "n": 1}, typ="license+jwt", signer=signer)
     header = pyjwt.get_unverified_header(token)
     assert header == {"alg": "RS256", "kid": signer.current.kid, "typ": "license+jwt"}
@@ -53,3 +55,22 @@ def test_compact_jws_verifies_with_pyjwt(tmp_path: Path) -> None:
         "sub": "lic_1",
         "n": 1,
     }
+
+
+def test_rotation_publishes_previous_keys_until_they_are_retired(tmp_path: Path) -> None:
+    from licensing_core.tokens.jose import TokenError
+    from licensing_core.tokens.verify import verify_token
+
+    old, new = str(tmp_path / "a.pem"), str(tmp_path / "b.pem")
+    claims = {"iss": "https://licensing.test", "sub": "lic_1", "exp": 2**33}
+    old_token = sign_compact(claims, typ="license+jwt", signer=PemSigner(old))
+    rotated = PemSigner(new, previous_refs=[old])
+    assert [k.kid for k in rotated.published] == [rotated.current.kid, PemSigner(old).current.kid]
+    new_token = sign_compact(claims, typ="license+jwt", signer=rotated)
+    assert pyjwt.get_unverified_header(new_token)["kid"] == rotated.current.kid
+    for token in (old_token, new_token):
+        assert verify_token(token, typ="license+jwt", now=0, signer=rotated)["sub"] == "lic_1"
+    retired = PemSigner(new)
+    with pytest.raises(TokenError) as raised:
+        verify_token(old_token, typ="license+jwt", now=0, signer=retired)
+    assert raised.value.code == "UNKNOWN_KEY_ID"

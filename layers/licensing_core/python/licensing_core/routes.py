@@ -127,6 +127,47 @@ ROUTES: tuple[Route, ...] = (
           tables=_ro("tenants") + _rw("customers", "uniques"), tag="identity"),
     Route("GET", "/customers/{customerId}", "get_customer", "Read an identity", A,
           response=s.Customer, tables=_ro("customers"), tag="identity"),
+    # License keys
+    Route("POST", "/license-keys", "issue_license", "Issue a license key", A,
+          request=s.LicenseCreate, response=s.LicenseKey, status=201, step_up="license.issue",
+          tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
+          signing_key="sign", tag="licenses"),
+    Route("POST", "/license-keys/validate", "validate_license",
+          "Validate a license key (an invalid key is a 200 with valid: false)", Access.APPLICATION,
+          request=s.ValidateRequest, response=s.Validation,
+          tables=_ro("licenses", "customers"), signing_key="verify", tag="licenses"),
+    Route("GET", "/license-keys/{licenseId}", "get_license", "Read a license", A,
+          response=s.License, tables=_ro("licenses"), tag="licenses"),
+    Route("GET", "/customers/{customerId}/license-keys", "list_customer_licenses",
+          "List an identity's licenses", A, query=s.PageQuery, response=s.LicensePage,
+          tables=_ro("customers", "licenses"), tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/revoke", "revoke_license",
+          "Revoke a license for good (idempotent)", A, request=s.StatusChange,
+          response=s.License, step_up="license.revoke", tables=_rw("licenses", "audit"),
+          tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/suspend", "suspend_license",
+          "Suspend a license (reversible)", A, request=s.StatusChange, response=s.License,
+          tables=_rw("licenses", "audit"), tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/reinstate", "reinstate_license",
+          "Reinstate a suspended license", A, request=s.Reinstate, response=s.License,
+          tables=_rw("licenses", "audit"), tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/renew", "renew_license",
+          "Extend a license and get a fresh key", A, request=s.Renew, response=s.LicenseKey,
+          tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
+          signing_key="sign", tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/regenerate", "regenerate_license",
+          "Sign a new key from the current catalog", A, request=s.Regenerate,
+          response=s.LicenseKey, step_up="license.regenerate",
+          tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
+          signing_key="sign", tag="licenses"),
+    Route("POST", "/license-keys/{licenseId}/audit", "audit_license",
+          "Compare a key's claims with the database (drift)", A, request=s.AuditRequest,
+          response=s.AuditReport, tables=_ro("products", "features", "tiers", "customers",
+                                             "licenses"),
+          signing_key="verify", tag="licenses"),
+    Route("GET", "/license-keys/{licenseId}/history", "license_history",
+          "The audit trail of a license, newest first", A, query=s.PageQuery,
+          response=s.History, tables=_ro("licenses", "audit"), tag="licenses"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
           response=s.JwkSet, signing_key="verify", tag="discovery"),
@@ -140,6 +181,8 @@ ROUTES: tuple[Route, ...] = (
 # fmt: on
 
 _BY_FUNCTION = {route.function: route for route in ROUTES}
+#: Literal paths win over parameterised ones, as in API Gateway.
+_BY_SPECIFICITY = sorted(ROUTES, key=lambda route: len(route.path_params))
 
 
 def route_for(function: str) -> Route:
@@ -151,7 +194,7 @@ def match(method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[Fals
     """Find the route for a request: ``(route, path params)``; ``False`` when the path
     exists under another method (405); ``None`` when nothing matches (404)."""
     path_exists = False
-    for route in ROUTES:
+    for route in _BY_SPECIFICITY:
         found = route.pattern.match(path)
         if found is None:
             continue

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -309,6 +310,127 @@ class Customer(ApiModel):
 
 class CustomerPage(ApiModel):
     items: list[Customer]
+    next_cursor: str | None = None
+
+
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+TokenText = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+
+
+class LicenseCreate(RequestModel):
+    product_id: Id
+    tier_id: Id
+    customer_id: Id
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the license ends; give this or `perpetual: true`."
+    )
+    perpetual: StrictBool = Field(default=False, description="A 100-year license.")
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> LicenseCreate:
+        if self.perpetual == (self.expires_at is not None):
+            raise ValueError("give exactly one of expiresAt and perpetual: true")
+        return self
+
+
+class LicenseKey(ApiModel):
+    """A freshly signed license key: hand ``keyToken`` to the customer."""
+
+    license_id: str
+    key_token: str
+    expires_at: datetime
+
+
+LicenseStatus = Literal["active", "suspended", "revoked"]
+
+
+class StatusNote(ApiModel):
+    reason: str | None = None
+    by: str | None = None
+    at: datetime | None = None
+
+
+class License(ApiModel):
+    license_id: str
+    product_id: str
+    product_code: str
+    tier_id: str
+    customer_id: str
+    tenant_id: str
+    status: LicenseStatus
+    status_note: StatusNote | None = Field(default=None, description="Why the status changed.")
+    perpetual: bool
+    expires_at: datetime
+    generation: int
+    active_seats: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class LicensePage(ApiModel):
+    items: list[License]
+    next_cursor: str | None = None
+
+
+class ValidateRequest(RequestModel):
+    key_token: TokenText
+
+
+class Validation(ApiModel):
+    """An invalid key is not an error: ``valid`` is false and ``code`` says why."""
+
+    valid: bool
+    code: str = Field(description="VALID, or why not (see the README's validation codes).")
+    license_id: str | None = None
+    claims: dict[str, Any] | None = Field(default=None, description="Only for a valid key.")
+    detail: str | None = None
+
+
+class StatusChange(RequestModel):
+    reason: Reason
+
+
+class Reinstate(RequestModel):
+    reason: Reason | None = None
+
+
+class Renew(RequestModel):
+    expires_at: AwareDatetime
+
+
+class Regenerate(RequestModel):
+    revoke_previous: StrictBool = Field(
+        default=False, description="Make earlier tokens validate as SUPERSEDED at once."
+    )
+
+
+class AuditRequest(RequestModel):
+    token: TokenText | None = Field(
+        default=None, description="A token to audit; default: the last key issued."
+    )
+
+
+class Difference(ApiModel):
+    claim: str
+    in_token: Any
+    expected: Any
+
+
+class AuditReport(ApiModel):
+    status: Literal["consistent", "drift", "encrypted"]
+    differences: list[Difference]
+
+
+class HistoryEntry(ApiModel):
+    action: str
+    actor: str
+    reason: str | None = None
+    details: dict[str, Any]
+    at: datetime
+
+
+class History(ApiModel):
+    items: list[HistoryEntry]
     next_cursor: str | None = None
 
 

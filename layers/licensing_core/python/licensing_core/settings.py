@@ -43,11 +43,16 @@ class Settings(BaseModel):
     jwks_cache_seconds: int = Field(default=3600, ge=0)
     jwks_refetch_cooldown_seconds: int = Field(default=60, ge=0)
 
-    signer: Literal["pem", "kms"] = "pem"
+    signer: Literal["pem", "kms", "azure"] = "pem"
     #: PEM private key file for the ``pem`` signer (created 0600 if missing).
     signing_key_path: str = ".local/signing-key.pem"
     #: KMS key id or ARN (RSA_2048, SIGN_VERIFY) for the ``kms`` signer.
     kms_key_id: str | None = None
+    #: Key Vault key identifier (``https://<vault>.vault.azure.net/keys/<name>/<version>``).
+    azure_key_id: str | None = None
+    #: Retired keys still published for verification, in the signer's terms (PEM paths,
+    #: KMS key ids, Key Vault key ids), comma-separated. See "Key rotation" in the README.
+    previous_signing_keys: tuple[str, ...] = ()
     #: Public base URL of the API for discovery documents; None derives it from the request.
     public_url: str | None = None
 
@@ -55,7 +60,7 @@ class Settings(BaseModel):
     max_token_bytes: int = Field(default=16 * 1024, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)
 
-    @field_validator("oidc_audiences", mode="before")
+    @field_validator("oidc_audiences", "previous_signing_keys", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -51,6 +51,13 @@ class Request(Generic[BodyT]):
     request_id: str
     base_url: str
 
+    @property
+    def actor(self) -> str:
+        """Who to record in audit trails: the caller's email, else subject."""
+        if self.principal is None:
+            return "anonymous"
+        return self.principal.email or self.principal.subject
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -102,7 +109,7 @@ def dispatch(route: Route, handle: Handler, event: Event) -> LambdaResponse:
             "Internal error",
             "An unexpected error occurred; it has been logged.",
             instance=instance,
-            requestId=request_id,
+            extensions={"requestId": request_id},
         )
 
 
@@ -186,6 +193,8 @@ def _path_params(route: Route, event: Event) -> dict[str, str]:
 
 
 def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
+    if not raw.strip():
+        return {}  # no body: the model decides whether that is enough
     if not _JSON_MEDIA.match(headers.get("content-type", "")):
         raise HttpProblem(
             415,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from licensing_core.domain import errors
@@ -53,16 +54,19 @@ def problem_response(
     *,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
-    **extensions: Any,
+    extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway v2 response carrying an ``application/problem+json`` body."""
+    """An API Gateway v2 response carrying an ``application/problem+json`` body.
+
+    ``extensions`` add members (RFC 9457 section 3.2); they never replace the standard ones.
+    """
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": problem_type(code),
         "title": title,
         "status": status,
         "detail": detail,
         "code": code,
-        **extensions,
     }
     if instance is not None:
         body["instance"] = instance
@@ -101,5 +105,5 @@ def from_error(error: errors.DomainError, *, instance: str | None = None) -> dic
         error.detail,
         instance=instance,
         headers=_challenge(error),
-        **error.extensions,
+        extensions=error.extensions,
     )

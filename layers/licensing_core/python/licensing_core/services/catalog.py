@@ -325,10 +325,10 @@ def _tenant(record: TenantRecord) -> schemas.Tenant:
 
 def create_tenant(body: schemas.TenantCreate) -> schemas.Tenant:
     if body.default_product_id and body.default_tier_id:
-        catalog = _referenced(
+        catalog = referenced(
             lambda: ProductCatalog.load(body.default_product_id or ""), "defaultProductId"
         )
-        _referenced(lambda: catalog.tier(body.default_tier_id or ""), "defaultTierId")
+        referenced(lambda: catalog.tier(body.default_tier_id or ""), "defaultTierId")
     record = TenantRecord(
         new_id("tnt"),
         name=body.name,
@@ -344,7 +344,7 @@ def get_tenant(tenant_id: str) -> schemas.Tenant:
     return _tenant(store.get_tenant(tenant_id))
 
 
-def _referenced(load: Any, field: str) -> Any:
+def referenced(load: Any, field: str) -> Any:
     """A lookup of an id given in a body: a missing record is a 422, not a 404."""
     try:
         return load()
@@ -370,7 +370,7 @@ def _customer(record: CustomerRecord) -> schemas.Customer:
 def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
     tenant_id = body.tenant_id or DEFAULT_TENANT
     if tenant_id != DEFAULT_TENANT:
-        _referenced(lambda: store.get_tenant(tenant_id), "tenantId")
+        referenced(lambda: store.get_tenant(tenant_id), "tenantId")
     now = utcnow()
     record = CustomerRecord(
         new_id("cus"),

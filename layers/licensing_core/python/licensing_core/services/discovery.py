@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 from licensing_core import schemas
+from licensing_core.domain.licenses import ACTIVATION_TOKEN_TYPE, LICENSE_TOKEN_TYPE
 from licensing_core.settings import get_settings
 from licensing_core.tokens.signer import get_signer
 
-#: Token media types: license keys and machine (activation) tokens are never interchangeable.
-LICENSE_TOKEN_TYPE = "license+jwt"  # noqa: S105 - a media type, not a secret
-ACTIVATION_TOKEN_TYPE = "activation+jwt"  # noqa: S105
-
 
 def jwks() -> schemas.JwkSet:
-    return schemas.JwkSet.model_validate(
-        {"keys": [key.to_jwk() for key in get_signer().published()]}
-    )
+    return schemas.JwkSet.model_validate({"keys": [key.to_jwk() for key in get_signer().published]})
 
 
 def license_configuration(base_url: str) -> schemas.LicenseConfiguration:

@@ -121,6 +121,70 @@ class CustomerRecord(StoredModel):
     by_tenant = CustomersByTenant()
 
 
+class LicensesByCustomer(GlobalSecondaryIndex["LicenseRecord"]):
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    license_id = UnicodeAttribute(range_key=True)
+
+
+class LicenseRecord(StoredModel):
+    """A license key: who holds what, until when, and the claims last issued for it."""
+
+    logical_name = "licenses"
+
+    class Meta:
+        table_name = "licenses"
+        billing_mode = "PAY_PER_REQUEST"
+
+    license_id = UnicodeAttribute(hash_key=True)
+    product_id = UnicodeAttribute()
+    product_code = UnicodeAttribute()
+    tier_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="active")  # active | suspended | revoked
+    perpetual = BooleanAttribute(default=False)
+    expires_at = UTCDateTimeAttribute()
+    #: Bumped by every regeneration; tokens of a generation below ``min_generation``
+    #: are superseded.
+    generation = NumberAttribute(default=1)
+    min_generation = NumberAttribute(default=1)
+    issued_claims = JSONAttribute()
+    issued_token_sha256 = UnicodeAttribute()
+    #: Active machine activations: only ever changed in the same transaction as one.
+    active_seats = NumberAttribute(default=0)
+    status_reason = UnicodeAttribute(null=True)
+    status_changed_by = UnicodeAttribute(null=True)
+    status_changed_at = UTCDateTimeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+    by_customer = LicensesByCustomer()
+
+
+class AuditRecord(StoredModel):
+    """Who did what to a record, when and why; written in the mutation's transaction."""
+
+    logical_name = "audit"
+
+    class Meta:
+        table_name = "audit"
+        billing_mode = "PAY_PER_REQUEST"
+
+    subject_id = UnicodeAttribute(hash_key=True)
+    #: ``<ISO time>#<random>``: records of a subject sort by time.
+    event_key = UnicodeAttribute(range_key=True)
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)
+    details = JSONAttribute(default=dict)
+    at = UTCDateTimeAttribute()
+
+
 class UniqueRecord(StoredModel):
     """Claims a value that must be unique (``PRODUCT_CODE#rdn.identity``), written in
     the same transaction as the record that owns it."""
@@ -142,5 +206,7 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     TierRecord,
     TenantRecord,
     CustomerRecord,
+    LicenseRecord,
+    AuditRecord,
     UniqueRecord,
 )

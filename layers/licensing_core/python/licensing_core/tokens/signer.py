@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,37 +52,73 @@ def thumbprint(key: rsa.RSAPublicKey) -> str:
 
 
 class Signer(ABC):
-    """Signs with the current key; publishes current and previous public keys."""
+    """Signs with the current key; publishes the current and the previous public keys.
 
-    @property
+    ``key_ref`` names the current key in the signer's backend (a file path, a KMS key
+    id, a Key Vault key id); ``previous_refs`` name retired keys whose tokens must
+    still verify. Removing a ref from ``previous_refs`` retires it for good.
+    """
+
+    def __init__(self, key_ref: str, previous_refs: Sequence[str] = ()) -> None:
+        self.key_ref = key_ref
+        self.previous_refs = tuple(previous_refs)
+
     @abstractmethod
-    def current(self) -> PublicKey:
-        """The key new tokens are signed with."""
+    def public_key(self, key_ref: str) -> rsa.RSAPublicKey:
+        """The RSA public key of a key in this backend."""
 
     @abstractmethod
     def sign(self, signing_input: bytes) -> bytes:
         """An RS256 signature of ``signing_input`` by the current key."""
 
-    def published(self) -> list[PublicKey]:
-        """Every key a verifier should accept (the current one first)."""
-        return [self.current]
+    @cached_property
+    def current(self) -> PublicKey:
+        """The key new tokens are signed with."""
+        return _public(self.public_key(self.key_ref))
+
+    @cached_property
+    def published(self) -> tuple[PublicKey, ...]:
+        """Every key a verifier should accept, the current one first."""
+        keys = {self.current.kid: self.current}
+        for ref in self.previous_refs:
+            previous = _public(self.public_key(ref))
+            keys.setdefault(previous.kid, previous)
+        return tuple(keys.values())
+
+    def verification_key(self, kid: str) -> rsa.RSAPublicKey | None:
+        """The published key with this ``kid``, if any."""
+        for key in self.published:
+            if key.kid == kid:
+                return key.key
+        return None
+
+
+def _public(key: rsa.RSAPublicKey) -> PublicKey:
+    return PublicKey(thumbprint(key), key)
 
 
 class PemSigner(Signer):
     """A local RSA key in a PEM file: for development and tests.
 
     The file is created (RSA-2048, mode 0600) when missing, and refused when other
-    users can read it.
+    users can read it. Previous keys may be private or public PEM files.
     """
 
-    def __init__(self, path: Path) -> None:
-        self._private = _load_or_create_pem(path)
-        public = self._private.public_key()
-        self._current = PublicKey(thumbprint(public), public)
+    def __init__(self, key_ref: str, previous_refs: Sequence[str] = ()) -> None:
+        super().__init__(key_ref, previous_refs)
+        self._private = _load_or_create_pem(Path(key_ref))
 
-    @property
-    def current(self) -> PublicKey:
-        return self._current
+    def public_key(self, key_ref: str) -> rsa.RSAPublicKey:
+        if key_ref == self.key_ref:
+            return self._private.public_key()
+        data = Path(key_ref).read_bytes()
+        if b"PRIVATE KEY" in data:
+            key: object = serialization.load_pem_private_key(data, password=None).public_key()
+        else:
+            key = serialization.load_pem_public_key(data)
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise ConfigurationError(f"{key_ref} is not an RSA key")
+        return key
 
     def sign(self, signing_input: bytes) -> bytes:
         return self._private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
@@ -90,24 +127,23 @@ class PemSigner(Signer):
 class KmsSigner(Signer):
     """An AWS KMS asymmetric key (RSA_2048, SIGN_VERIFY): the private key never leaves KMS."""
 
-    def __init__(self, key_id: str, kms: Any) -> None:
-        self._key_id = key_id
+    def __init__(self, key_ref: str, previous_refs: Sequence[str] = (), *, kms: Any) -> None:
+        super().__init__(key_ref, previous_refs)
         self._kms = kms
 
-    @cached_property
-    def current(self) -> PublicKey:
-        der = self._kms.get_public_key(KeyId=self._key_id)["PublicKey"]
+    def public_key(self, key_ref: str) -> rsa.RSAPublicKey:
+        der = self._kms.get_public_key(KeyId=key_ref)["PublicKey"]
         public = serialization.load_der_public_key(der)
         if not isinstance(public, rsa.RSAPublicKey):
-            raise ConfigurationError(f"KMS key {self._key_id} is not an RSA key")
-        return PublicKey(thumbprint(public), public)
+            raise ConfigurationError(f"KMS key {key_ref} is not an RSA key")
+        return public
 
     def sign(self, signing_input: bytes) -> bytes:
         if len(signing_input) > KMS_MAX_MESSAGE_BYTES:
             raise ValueError(f"KMS signs at most {KMS_MAX_MESSAGE_BYTES} bytes in RAW mode")
         # RAW, not DIGEST: KMS hashes the message itself (and moto 5.2 mis-signs DIGEST).
         response = self._kms.sign(
-            KeyId=self._key_id,
+            KeyId=self.key_ref,
             Message=signing_input,
             MessageType="RAW",
             SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256",
@@ -144,10 +180,19 @@ def _load_or_create_pem(path: Path) -> rsa.RSAPrivateKey:
 def get_signer() -> Signer:
     """The signer the settings choose."""
     settings = get_settings()
+    previous = settings.previous_signing_keys
     if settings.signer == "kms":
         if not settings.kms_key_id:
             raise ConfigurationError("LICENSING_KMS_KEY_ID is required with LICENSING_SIGNER=kms")
         from licensing_core.aws import client
 
-        return KmsSigner(settings.kms_key_id, client("kms"))
-    return PemSigner(Path(settings.signing_key_path))
+        return KmsSigner(settings.kms_key_id, previous, kms=client("kms"))
+    if settings.signer == "azure":
+        if not settings.azure_key_id:
+            raise ConfigurationError(
+                "LICENSING_AZURE_KEY_ID is required with LICENSING_SIGNER=azure"
+            )
+        from licensing_core.tokens.azure import AzureKeyVaultSigner, default_credential
+
+        return AzureKeyVaultSigner(settings.azure_key_id, previous, credential=default_credential())
+    return PemSigner(settings.signing_key_path, previous)

@@ -1,0 +1,10 @@
+"""POST /license-keys: issue a signed license key."""
+
+from licensing_core.http.endpoint import Request, endpoint
+from licensing_core.schemas import LicenseCreate, LicenseKey
+from licensing_core.services import licenses
+
+
+@endpoint("issue_license")
+def handler(request: Request[LicenseCreate]) -> LicenseKey:
+    return licenses.issue(request.body, request.actor)

@@ -1,0 +1,118 @@
+"""License rules: what a license key says, when it is valid, and how it drifts.
+
+Pure functions over plain values: the store reads records, these decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: A perpetual license is a 100-year one (tokens always carry ``exp``).
+PERPETUAL_SECONDS = 3_155_760_000
+LICENSE_TOKEN_TYPE = "license+jwt"  # noqa: S105 - a media type, not a secret
+ACTIVATION_TOKEN_TYPE = "activation+jwt"  # noqa: S105
+
+#: Validation codes, stable and documented (README "Validation codes").
+VALID = "VALID"
+REVOKED = "REVOKED"
+SUSPENDED = "SUSPENDED"
+SUPERSEDED = "SUPERSEDED"
+EXPIRED = "EXPIRED"
+NOT_FOUND = "NOT_FOUND"
+IDENTITY_DEACTIVATED = "IDENTITY_DEACTIVATED"
+WRONG_AUDIENCE = "WRONG_AUDIENCE"
+
+#: Claims an audit compares: everything the database decides.
+AUDITED_CLAIMS = (
+    "aud",
+    "product",
+    "tier",
+    "customer",
+    "tenant",
+    "features",
+    "limits",
+    "heartbeat",
+    "stepUp",
+    "exp",
+)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What the database says a license grants right now."""
+
+    license_id: str
+    product_id: str
+    product_code: str
+    tier_code: str
+    customer_id: str
+    tenant_id: str
+    expires_at: int
+    generation: int
+    features: tuple[str, ...]
+    max_users: int
+    max_tenants: int
+    quotas: Mapping[str, Any] = field(default_factory=dict)
+    heartbeat: Mapping[str, int] = field(default_factory=dict)
+    step_up: Mapping[str, Any] = field(default_factory=dict)
+
+    def claims(self) -> dict[str, Any]:
+        """The database-derived claims of a key token (no ``iat``/``jti``/``iss``)."""
+        return {
+            "sub": self.license_id,
+            "aud": self.product_code,
+            "exp": self.expires_at,
+            "product": self.product_id,
+            "tier": self.tier_code,
+            "customer": self.customer_id,
+            "tenant": self.tenant_id,
+            "features": sorted(self.features),
+            "limits": {
+                "maxUsers": self.max_users,
+                "maxTenants": self.max_tenants,
+                "quotas": {k: dict(v) for k, v in sorted(self.quotas.items())},
+            },
+            "heartbeat": dict(self.heartbeat),
+            "stepUp": {k: dict(v) for k, v in sorted(self.step_up.items())},
+            "gen": self.generation,
+        }
+
+
+def key_claims(grant: Grant, *, issuer: str, now: int, jti: str) -> dict[str, Any]:
+    """Every claim of a license key token."""
+    return {"iss": issuer, "iat": now, "nbf": now, "jti": jti, **grant.claims()}
+
+
+def standing(
+    *,
+    status: str,
+    expires_at: int,
+    token_generation: int,
+    min_generation: int,
+    customer_status: str,
+    now: int,
+) -> str:
+    """The validation code of a license whose token verified: the first reason it is
+    not usable, else ``VALID``."""
+    if status == "revoked":
+        return REVOKED
+    if status == "suspended":
+        return SUSPENDED
+    if token_generation < min_generation:
+        return SUPERSEDED
+    if expires_at < now:
+        return EXPIRED
+    if customer_status != "active":
+        return IDENTITY_DEACTIVATED
+    return VALID
+
+
+def differences(in_token: Mapping[str, Any], expected: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The audited claims where a token and the database disagree."""
+    return [
+        {"claim": name, "inToken": in_token.get(name), "expected": expected.get(name)}
+        for name in AUDITED_CLAIMS
+        if in_token.get(name) != expected.get(name)
+    ]

@@ -1,0 +1,388 @@
+"""License key use cases: issue, validate, revoke, suspend, reinstate, renew,
+regenerate, audit."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from licensing_core import schemas
+from licensing_core.domain import licenses as rules
+from licensing_core.domain.errors import Conflict, ValidationFailed
+from licensing_core.domain.ids import new_id, utcnow
+from licensing_core.services.catalog import ProductCatalog, referenced
+from licensing_core.settings import get_settings
+from licensing_core.store import catalog as catalog_store
+from licensing_core.store import licenses as store
+from licensing_core.store.catalog import ConcurrentChange
+from licensing_core.store.models import CustomerRecord, LicenseRecord
+from licensing_core.tokens.jose import TokenError
+from licensing_core.tokens.jws import sign_compact
+from licensing_core.tokens.signer import get_signer
+from licensing_core.tokens.verify import verify_token
+
+
+class LicenseNotActive(Conflict):
+    code = "LICENSE_NOT_ACTIVE"
+    title = "License not active"
+
+
+def _timestamp(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _grant(record: LicenseRecord, catalog: ProductCatalog, customer: CustomerRecord) -> rules.Grant:
+    tier = catalog.tier(record.tier_id)
+    return rules.Grant(
+        license_id=record.license_id,
+        product_id=record.product_id,
+        product_code=catalog.product.code,
+        tier_code=tier.code,
+        customer_id=customer.customer_id,
+        tenant_id=customer.tenant_id,
+        expires_at=_timestamp(record.expires_at),
+        generation=int(record.generation),
+        features=tuple(sorted(catalog.enforced_features(tier.tier_id))),
+        max_users=int(tier.max_users),
+        max_tenants=int(tier.max_tenants),
+        quotas=tier.quotas,
+        heartbeat={
+            "intervalSeconds": tier.heartbeat["interval_seconds"],
+            "ttlSeconds": tier.heartbeat["ttl_seconds"],
+        },
+        step_up={
+            key: {"acr": value["acr"], "maxAge": value["max_age"]}
+            for key, value in tier.step_up.items()
+        },
+    )
+
+
+def _sign(grant: rules.Grant) -> tuple[str, dict[str, Any], str]:
+    """A key token for ``grant``: (token, its claims, its SHA-256)."""
+    claims = rules.key_claims(
+        grant, issuer=get_settings().issuer, now=_timestamp(utcnow()), jti=secrets.token_urlsafe(16)
+    )
+    token = sign_compact(claims, typ=rules.LICENSE_TOKEN_TYPE, signer=get_signer())
+    return token, claims, hashlib.sha256(token.encode()).hexdigest()
+
+
+def _view(record: LicenseRecord) -> schemas.License:
+    note = None
+    if record.status_changed_at is not None:
+        note = schemas.StatusNote(
+            reason=record.status_reason, by=record.status_changed_by, at=record.status_changed_at
+        )
+    return schemas.License(
+        license_id=record.license_id,
+        product_id=record.product_id,
+        product_code=record.product_code,
+        tier_id=record.tier_id,
+        customer_id=record.customer_id,
+        tenant_id=record.tenant_id,
+        status=cast(schemas.LicenseStatus, record.status),
+        status_note=note,
+        perpetual=record.perpetual,
+        expires_at=record.expires_at,
+        generation=int(record.generation),
+        active_seats=int(record.active_seats),
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def _key(record: LicenseRecord, token: str) -> schemas.LicenseKey:
+    return schemas.LicenseKey(
+        license_id=record.license_id, key_token=token, expires_at=record.expires_at
+    )
+
+
+# Issue
+
+
+def issue(body: schemas.LicenseCreate, actor: str) -> schemas.LicenseKey:
+    now = utcnow()
+    catalog = referenced(lambda: ProductCatalog.load(body.product_id), "productId")
+    tier = referenced(lambda: catalog.tier(body.tier_id), "tierId")
+    customer = referenced(lambda: catalog_store.get_customer(body.customer_id), "customerId")
+    if customer.status != "active":
+        raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
+    expires_at = now + timedelta(seconds=rules.PERPETUAL_SECONDS)
+    if body.expires_at is not None:
+        expires_at = body.expires_at.astimezone(UTC)
+        if expires_at <= now:
+            raise ValidationFailed("expiresAt must be in the future", code="EXPIRY_IN_PAST")
+        if expires_at > now + timedelta(seconds=rules.PERPETUAL_SECONDS):
+            raise ValidationFailed("expiresAt is more than 100 years away", code="EXPIRY_TOO_FAR")
+    record = LicenseRecord(
+        new_id("lic"),
+        product_id=catalog.product.product_id,
+        product_code=catalog.product.code,
+        tier_id=tier.tier_id,
+        customer_id=customer.customer_id,
+        tenant_id=customer.tenant_id,
+        status="active",
+        perpetual=body.perpetual,
+        expires_at=expires_at.replace(microsecond=0),
+        generation=1,
+        min_generation=1,
+        active_seats=0,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    token, claims, digest = _sign(_grant(record, catalog, customer))
+    record.issued_claims, record.issued_token_sha256 = claims, digest
+    store.insert_license(
+        record,
+        store.audit_entry(
+            record.license_id,
+            "license.issued",
+            actor,
+            at=now,
+            details={"tier": tier.code, "jti": claims["jti"]},
+        ),
+    )
+    return _key(record, token)
+
+
+def get(license_id: str) -> schemas.License:
+    return _view(store.get_license(license_id))
+
+
+def list_for_customer(customer_id: str, query: schemas.PageQuery) -> schemas.LicensePage:
+    catalog_store.get_customer(customer_id)
+    records, cursor = store.page_customer_licenses(customer_id, query.limit, query.cursor)
+    return schemas.LicensePage(items=[_view(r) for r in records], next_cursor=cursor)
+
+
+# Validate
+
+
+def validate(body: schemas.ValidateRequest) -> schemas.Validation:
+    """Signature and claims first, then the database; an invalid key is an answer,
+    not an error, and never carries claims."""
+    now = _timestamp(utcnow())
+    try:
+        claims = verify_token(body.key_token, typ=rules.LICENSE_TOKEN_TYPE, now=now)
+    except TokenError as error:
+        return schemas.Validation(valid=False, code=error.code, detail=error.detail)
+    license_id = claims["sub"]
+    customer_id = claims.get("customer")
+    if not isinstance(customer_id, str) or not isinstance(claims.get("gen"), int):
+        return schemas.Validation(valid=False, code="MALFORMED", detail="claims are incomplete")
+    record, customer = store.license_and_customer(license_id, customer_id)
+    if record is None:
+        return schemas.Validation(valid=False, code=rules.NOT_FOUND, license_id=license_id)
+    if claims.get("aud") != record.product_code:
+        return schemas.Validation(valid=False, code=rules.WRONG_AUDIENCE, license_id=license_id)
+    code = rules.standing(
+        status=record.status,
+        expires_at=_timestamp(record.expires_at),
+        token_generation=claims["gen"],
+        min_generation=int(record.min_generation),
+        customer_status=customer.status if customer else "deactivated",
+        now=now,
+    )
+    valid = code == rules.VALID
+    return schemas.Validation(
+        valid=valid, code=code, license_id=license_id, claims=claims if valid else None
+    )
+
+
+# Status changes
+
+
+def _change_status(
+    license_id: str,
+    *,
+    to: str,
+    allowed_from: Sequence[str],
+    action: str,
+    actor: str,
+    reason: str | None,
+) -> schemas.License:
+    """Move a license to ``to``; already there is a no-op that keeps the first record."""
+    record = store.get_license(license_id)
+    if record.status == to:
+        return _view(record)
+    if record.status not in allowed_from:
+        raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
+    now = utcnow()
+    previous = record.status
+    store.update_license(
+        record,
+        [
+            LicenseRecord.status.set(to),
+            LicenseRecord.status_reason.set(reason)
+            if reason
+            else LicenseRecord.status_reason.remove(),
+            LicenseRecord.status_changed_by.set(actor),
+            LicenseRecord.status_changed_at.set(now),
+            LicenseRecord.updated_at.set(now),
+        ],
+        LicenseRecord.status == previous,
+        store.audit_entry(
+            license_id, action, actor, reason=reason, at=now, details={"from": previous, "to": to}
+        ),
+    )
+    record.status, record.status_reason = to, reason
+    record.status_changed_by, record.status_changed_at, record.updated_at = actor, now, now
+    return _view(record)
+
+
+def _retrying_status_change(license_id: str, **kwargs: Any) -> schemas.License:
+    try:
+        return _change_status(license_id, **kwargs)
+    except ConcurrentChange:  # someone changed it between our read and write: decide again
+        return _change_status(license_id, **kwargs)
+
+
+def revoke(license_id: str, body: schemas.StatusChange, actor: str) -> schemas.License:
+    return _retrying_status_change(
+        license_id,
+        to="revoked",
+        allowed_from=("active", "suspended"),
+        action="license.revoked",
+        actor=actor,
+        reason=body.reason,
+    )
+
+
+def suspend(license_id: str, body: schemas.StatusChange, actor: str) -> schemas.License:
+    return _retrying_status_change(
+        license_id,
+        to="suspended",
+        allowed_from=("active",),
+        action="license.suspended",
+        actor=actor,
+        reason=body.reason,
+    )
+
+
+def reinstate(license_id: str, body: schemas.Reinstate, actor: str) -> schemas.License:
+    return _retrying_status_change(
+        license_id,
+        to="active",
+        allowed_from=("suspended",),
+        action="license.reinstated",
+        actor=actor,
+        reason=body.reason,
+    )
+
+
+# New tokens for an existing license
+
+
+def _reissue(
+    license_id: str,
+    actor: str,
+    *,
+    action: str,
+    expires_at: datetime | None = None,
+    revoke_previous: bool = False,
+) -> schemas.LicenseKey:
+    """Sign a key from the current database state and record it, only if the license is
+    still active and nobody reissued it meanwhile (so a racing revoke wins)."""
+    record = store.get_license(license_id)
+    if record.status != "active":
+        raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
+    catalog = ProductCatalog.load(record.product_id)
+    customer = catalog_store.get_customer(record.customer_id)
+    seen_generation = int(record.generation)
+    record.generation = seen_generation + 1
+    if revoke_previous:
+        record.min_generation = record.generation
+    if expires_at is not None:
+        record.expires_at = expires_at
+    token, claims, digest = _sign(_grant(record, catalog, customer))
+    now = utcnow()
+    store.update_license(
+        record,
+        [
+            LicenseRecord.generation.set(record.generation),
+            LicenseRecord.min_generation.set(record.min_generation),
+            LicenseRecord.expires_at.set(record.expires_at),
+            LicenseRecord.issued_claims.set(claims),
+            LicenseRecord.issued_token_sha256.set(digest),
+            LicenseRecord.updated_at.set(now),
+        ],
+        (LicenseRecord.status == "active") & (LicenseRecord.generation == seen_generation),
+        store.audit_entry(
+            license_id,
+            action,
+            actor,
+            at=now,
+            details={
+                "generation": record.generation,
+                "revokePrevious": revoke_previous,
+                "expiresAt": record.expires_at.isoformat(),
+                "jti": claims["jti"],
+            },
+        ),
+    )
+    return _key(record, token)
+
+
+def regenerate(license_id: str, body: schemas.Regenerate, actor: str) -> schemas.LicenseKey:
+    return _reissue(
+        license_id, actor, action="license.regenerated", revoke_previous=body.revoke_previous
+    )
+
+
+def renew(license_id: str, body: schemas.Renew, actor: str) -> schemas.LicenseKey:
+    record = store.get_license(license_id)
+    expires_at = body.expires_at.astimezone(UTC).replace(microsecond=0)
+    if record.perpetual:
+        raise ValidationFailed("a perpetual license needs no renewal", code="LICENSE_PERPETUAL")
+    if expires_at <= max(record.expires_at, utcnow()):
+        raise ValidationFailed(
+            "expiresAt must be later than both now and the current expiry", code="EXPIRY_NOT_LATER"
+        )
+    return _reissue(license_id, actor, action="license.renewed", expires_at=expires_at)
+
+
+# Audit
+
+
+def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
+    """Compare a token's claims (default: the last key issued) with what the database
+    would issue now."""
+    record = store.get_license(license_id)
+    if body.token is not None and body.token.count(".") == 4:
+        return schemas.AuditReport(status="encrypted", differences=[])
+    in_token = record.issued_claims
+    if body.token is not None:
+        try:
+            in_token = verify_token(
+                body.token, typ=rules.LICENSE_TOKEN_TYPE, now=_timestamp(utcnow())
+            )
+        except TokenError as error:
+            raise ValidationFailed(f"token: {error.detail}", code=error.code) from error
+        if in_token["sub"] != license_id:
+            raise ValidationFailed("the token belongs to another license", code="TOKEN_MISMATCH")
+    catalog = ProductCatalog.load(record.product_id)
+    customer = catalog_store.get_customer(record.customer_id)
+    differences = rules.differences(in_token, _grant(record, catalog, customer).claims())
+    if record.status != "active":
+        differences.append({"claim": "status", "inToken": "active", "expected": record.status})
+    return schemas.AuditReport(
+        status="drift" if differences else "consistent",
+        differences=[schemas.Difference.model_validate(d) for d in differences],
+    )
+
+
+def history(license_id: str, query: schemas.PageQuery) -> schemas.History:
+    store.get_license(license_id)
+    records, cursor = store.history(license_id, query.limit, query.cursor)
+    return schemas.History(
+        items=[
+            schemas.HistoryEntry(
+                action=r.action, actor=r.actor, reason=r.reason, details=r.details, at=r.at
+            )
+            for r in records
+        ],
+        next_cursor=cursor,
+    )

@@ -1,0 +1,128 @@
+"""Repository functions of license keys and their audit trail.
+
+Every mutation is one transaction: the conditional write and its audit record.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model, _ModelFuture
+from pynamodb.transactions import TransactGet, TransactWrite
+
+from licensing_core.domain.errors import DomainError, NotFound
+from licensing_core.domain.ids import utcnow
+from licensing_core.store.base import connection
+from licensing_core.store.catalog import ConcurrentChange
+from licensing_core.store.errors import storage_errors, transact
+from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
+from licensing_core.store.pages import decode_cursor, encode_cursor
+
+M = TypeVar("M", bound=Model)
+
+
+def audit_entry(
+    subject_id: str,
+    action: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditRecord:
+    moment = at or utcnow()
+    return AuditRecord(
+        subject_id,
+        f"{moment.isoformat()}#{secrets.token_hex(4)}",
+        action=action,
+        actor=actor,
+        reason=reason,
+        details=details or {},
+        at=moment,
+    )
+
+
+def _concurrent(reasons: list[str | None]) -> DomainError:
+    return ConcurrentChange("the license changed meanwhile; read it again and retry")
+
+
+def insert_license(record: LicenseRecord, audit: AuditRecord) -> None:
+    def write() -> None:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.save(record, condition=LicenseRecord.license_id.does_not_exist())
+            transaction.save(audit)
+
+    transact(write, on_condition_failed=_concurrent)
+
+
+def update_license(
+    record: LicenseRecord, actions: Sequence[Action], condition: Condition, audit: AuditRecord
+) -> None:
+    """Apply ``actions`` if ``condition`` holds, with the audit record, atomically;
+    :class:`ConcurrentChange` when the condition no longer holds."""
+
+    def write() -> None:
+        with TransactWrite(connection=connection()) as transaction:
+            transaction.update(record, actions=list(actions), condition=condition)
+            transaction.save(audit)
+
+    transact(write, on_condition_failed=_concurrent)
+
+
+def get_license(license_id: str) -> LicenseRecord:
+    with storage_errors():
+        try:
+            return LicenseRecord.get(license_id, consistent_read=True)
+        except LicenseRecord.DoesNotExist as error:
+            raise NotFound(f"no license {license_id}", code="LICENSE_NOT_FOUND") from error
+
+
+def license_and_customer(
+    license_id: str, customer_id: str
+) -> tuple[LicenseRecord | None, CustomerRecord | None]:
+    """Both records in one consistent round trip (validation's only read)."""
+    with storage_errors(), TransactGet(connection=connection()) as transaction:
+        license_future = transaction.get(LicenseRecord, license_id)
+        customer_future = transaction.get(CustomerRecord, customer_id)
+    return _found(license_future, LicenseRecord), _found(customer_future, CustomerRecord)
+
+
+def _found(future: _ModelFuture[M], model: type[M]) -> M | None:
+    try:
+        return future.get()
+    except model.DoesNotExist:
+        return None
+
+
+def page_customer_licenses(
+    customer_id: str, limit: int, cursor: str | None
+) -> tuple[list[LicenseRecord], str | None]:
+    with storage_errors():
+        results = LicenseRecord.by_customer.query(
+            customer_id,
+            limit=limit,
+            page_size=limit,
+            last_evaluated_key=decode_cursor(cursor, {"customer_id", "license_id"}),
+        )
+        items = list(results)
+        return items, encode_cursor(results.last_evaluated_key)
+
+
+def history(
+    subject_id: str, limit: int, cursor: str | None
+) -> tuple[list[AuditRecord], str | None]:
+    with storage_errors():
+        results = AuditRecord.query(
+            subject_id,
+            limit=limit,
+            page_size=limit,
+            scan_index_forward=False,
+            last_evaluated_key=decode_cursor(cursor, {"subject_id", "event_key"}),
+        )
+        items = list(results)
+        return items, encode_cursor(results.last_evaluated_key)

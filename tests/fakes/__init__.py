@@ -1,0 +1,1 @@
+"""In-process fakes of external services, served behind their real client SDKs."""
