@@ -168,6 +168,32 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/license-keys/{licenseId}/history", "license_history",
           "The audit trail of a license, newest first", A, query=s.PageQuery,
           response=s.History, tables=_ro("licenses", "audit"), tag="licenses"),
+    # Activations: what applications call
+    Route("POST", "/license-activations/activate", "activate",
+          "Activate a machine: take a seat, get a short-lived machine token (201; 200 when the "
+          "machine was already active)", Access.APPLICATION,
+          request=s.ActivateRequest, response=s.Activation, status=201,
+          tables=_ro("products", "features", "tiers", "customers")
+          + _rw("licenses", "activations", "uniques", "audit"),
+          signing_key="sign", tag="activations"),
+    Route("POST", "/license-keys/heartbeat", "heartbeat",
+          "Renew a machine token (no heartbeat, no token)", Access.APPLICATION,
+          request=s.HeartbeatRequest, response=s.MachineToken,
+          tables=_ro("products", "features", "tiers", "customers", "licenses")
+          + _rw("activations"),
+          signing_key="sign", tag="activations"),
+    Route("POST", "/license-activations/deactivate", "deactivate",
+          "Deactivate a machine and free its seat (idempotent)", Access.APPLICATION,
+          request=s.DeactivateRequest, response=s.Deactivation,
+          tables=_rw("licenses", "activations", "uniques", "audit"), tag="activations"),
+    Route("GET", "/license-keys/{licenseId}/activations", "list_activations",
+          "A license's activations and seats", A, response=s.ActivationList,
+          tables=_ro("products", "features", "tiers", "licenses", "activations"),
+          tag="activations"),
+    Route("POST", "/license-keys/{licenseId}/activations/{activationId}/deactivate",
+          "force_deactivate", "Deactivate a machine as an administrator", A,
+          response=s.Deactivation, tables=_rw("licenses", "activations", "uniques", "audit"),
+          tag="activations"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
           response=s.JwkSet, signing_key="verify", tag="discovery"),

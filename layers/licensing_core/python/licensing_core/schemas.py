@@ -434,6 +434,78 @@ class History(ApiModel):
     next_cursor: str | None = None
 
 
+MachineId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]
+ClientId = Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class PublicJwk(BaseModel):
+    """An RSA public key as a JWK; unknown members are kept so private ones can be refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kty: str
+
+
+class ActivateRequest(RequestModel):
+    key_token: TokenText
+    machine_id: MachineId = Field(description="A stable id of the machine (printable ASCII).")
+    product: Code | None = Field(
+        default=None,
+        description="The calling application's product code: keys of other "
+        "products are refused (WRONG_AUDIENCE).",
+    )
+    public_key: Annotated[str, StringConstraints(max_length=16384)] | PublicJwk | None = Field(
+        default=None,
+        description="The machine's RSA public key (PEM or JWK, 2048+ bits): tokens are then "
+        "encrypted to it (JWE RSA-OAEP + A256CBC-HS512).",
+    )
+
+
+TokenType = Literal["jwe", "jws"]
+
+
+class MachineToken(ApiModel):
+    token: str
+    token_type: TokenType
+    expires_at: datetime
+    next_heartbeat_at: datetime
+
+
+class Activation(MachineToken):
+    activation_id: str
+    client_id: str = Field(description="The machine's heartbeat credential: keep it secret.")
+
+
+class HeartbeatRequest(RequestModel):
+    client_id: ClientId
+
+
+class DeactivateRequest(RequestModel):
+    client_id: ClientId
+
+
+class Deactivation(ApiModel):
+    deactivated: bool = Field(description="False when the activation was already gone.")
+
+
+class ActivationView(ApiModel):
+    activation_id: str
+    machine_id: str
+    encrypted: bool = Field(description="Whether its tokens are encrypted to a machine key.")
+    source_ip: str | None = None
+    user_agent: str | None = None
+    activated_at: datetime
+    last_heartbeat_at: datetime
+    heartbeats: int
+    dead: bool = Field(description="Silent past its token lifetime: its seat can be reclaimed.")
+
+
+class ActivationList(ApiModel):
+    items: list[ActivationView]
+    active_seats: int
+    max_users: int
+
+
 class Jwk(ApiModel):
     """A public RSA signing key (RFC 7517); private members are never present."""
 

@@ -62,6 +62,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class Gone(DomainError):
+    """The thing existed but is over for good (an expired claim, a dead activation)."""
+
+    code = "GONE"
+    title = "Gone"
+
+
 class TooManyRequests(DomainError):
     code = "TOO_MANY_REQUESTS"
     title = "Too many requests"

@@ -18,6 +18,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
     errors.NotFound: 404,
     errors.AlreadyExists: 409,
     errors.Conflict: 409,
+    errors.Gone: 410,
     errors.ValidationFailed: 422,
     errors.TooManyRequests: 429,
     errors.Unavailable: 503,

@@ -10,6 +10,7 @@ from licensing_core.domain import tiers as rules
 from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.store import catalog as store
+from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import (
     CustomerRecord,
     FeatureRecord,
@@ -217,7 +218,7 @@ def _write_tier(product_id: str, apply: Any) -> schemas.Tier:
         tier, new = apply(catalog)
         try:
             store.save_tier(tier, catalog.product, new=new)
-        except store.ConcurrentChange:
+        except ConcurrentChange:
             if attempt == TIER_WRITE_ATTEMPTS - 1:
                 raise
             continue

@@ -6,18 +6,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from licensing_core import schemas
 from licensing_core.domain import licenses as rules
-from licensing_core.domain.errors import Conflict, ValidationFailed
+from licensing_core.domain.errors import Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import licenses as store
-from licensing_core.store.catalog import ConcurrentChange
+from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord
 from licensing_core.tokens.jose import TokenError
 from licensing_core.tokens.jws import sign_compact
@@ -30,11 +31,11 @@ class LicenseNotActive(Conflict):
     title = "License not active"
 
 
-def _timestamp(moment: datetime) -> int:
+def timestamp(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def _grant(record: LicenseRecord, catalog: ProductCatalog, customer: CustomerRecord) -> rules.Grant:
+def grant(record: LicenseRecord, catalog: ProductCatalog, customer: CustomerRecord) -> rules.Grant:
     tier = catalog.tier(record.tier_id)
     return rules.Grant(
         license_id=record.license_id,
@@ -43,7 +44,7 @@ def _grant(record: LicenseRecord, catalog: ProductCatalog, customer: CustomerRec
         tier_code=tier.code,
         customer_id=customer.customer_id,
         tenant_id=customer.tenant_id,
-        expires_at=_timestamp(record.expires_at),
+        expires_at=timestamp(record.expires_at),
         generation=int(record.generation),
         features=tuple(sorted(catalog.enforced_features(tier.tier_id))),
         max_users=int(tier.max_users),
@@ -63,7 +64,7 @@ def _grant(record: LicenseRecord, catalog: ProductCatalog, customer: CustomerRec
 def _sign(grant: rules.Grant) -> tuple[str, dict[str, Any], str]:
     """A key token for ``grant``: (token, its claims, its SHA-256)."""
     claims = rules.key_claims(
-        grant, issuer=get_settings().issuer, now=_timestamp(utcnow()), jti=secrets.token_urlsafe(16)
+        grant, issuer=get_settings().issuer, now=timestamp(utcnow()), jti=secrets.token_urlsafe(16)
     )
     token = sign_compact(claims, typ=rules.LICENSE_TOKEN_TYPE, signer=get_signer())
     return token, claims, hashlib.sha256(token.encode()).hexdigest()
@@ -133,7 +134,7 @@ def issue(body: schemas.LicenseCreate, actor: str) -> schemas.LicenseKey:
         created_at=now,
         updated_at=now,
     )
-    token, claims, digest = _sign(_grant(record, catalog, customer))
+    token, claims, digest = _sign(grant(record, catalog, customer))
     record.issued_claims, record.issued_token_sha256 = claims, digest
     store.insert_license(
         record,
@@ -161,34 +162,70 @@ def list_for_customer(customer_id: str, query: schemas.PageQuery) -> schemas.Lic
 # Validate
 
 
-def validate(body: schemas.ValidateRequest) -> schemas.Validation:
-    """Signature and claims first, then the database; an invalid key is an answer,
-    not an error, and never carries claims."""
-    now = _timestamp(utcnow())
+class KeyRefused(Forbidden):
+    """A license key that does not verify, or whose license is not usable; ``code`` is
+    the validation code (``REVOKED``, ``EXPIRED``, ``SIGNATURE_INVALID``...)."""
+
+    code = "KEY_REFUSED"
+    title = "License key refused"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A key that verified, with its license and identity as stored right now."""
+
+    claims: dict[str, Any]
+    license: LicenseRecord
+    customer: CustomerRecord
+
+
+def verified_license(key_token: str, now: int) -> Verified:
+    """Signature and claims first, then the database; :class:`KeyRefused` otherwise."""
     try:
-        claims = verify_token(body.key_token, typ=rules.LICENSE_TOKEN_TYPE, now=now)
+        claims = verify_token(key_token, typ=rules.LICENSE_TOKEN_TYPE, now=now)
     except TokenError as error:
-        return schemas.Validation(valid=False, code=error.code, detail=error.detail)
-    license_id = claims["sub"]
-    customer_id = claims.get("customer")
+        raise KeyRefused(error.detail, code=error.code) from error
+    license_id, customer_id = claims["sub"], claims.get("customer")
     if not isinstance(customer_id, str) or not isinstance(claims.get("gen"), int):
-        return schemas.Validation(valid=False, code="MALFORMED", detail="claims are incomplete")
+        raise KeyRefused("the key's claims are incomplete", code="MALFORMED")
     record, customer = store.license_and_customer(license_id, customer_id)
     if record is None:
-        return schemas.Validation(valid=False, code=rules.NOT_FOUND, license_id=license_id)
+        raise KeyRefused("no such license", code=rules.NOT_FOUND, licenseId=license_id)
     if claims.get("aud") != record.product_code:
-        return schemas.Validation(valid=False, code=rules.WRONG_AUDIENCE, license_id=license_id)
+        raise KeyRefused(
+            "the key is for another product", code=rules.WRONG_AUDIENCE, licenseId=license_id
+        )
     code = rules.standing(
         status=record.status,
-        expires_at=_timestamp(record.expires_at),
+        expires_at=timestamp(record.expires_at),
         token_generation=claims["gen"],
         min_generation=int(record.min_generation),
         customer_status=customer.status if customer else "deactivated",
         now=now,
     )
-    valid = code == rules.VALID
+    if code != rules.VALID or customer is None:
+        raise KeyRefused(
+            f"the license is not usable: {code.lower()}", code=code, licenseId=license_id
+        )
+    return Verified(claims, record, customer)
+
+
+def validate(body: schemas.ValidateRequest) -> schemas.Validation:
+    """An invalid key is an answer, not an error, and never carries claims."""
+    try:
+        verified = verified_license(body.key_token, timestamp(utcnow()))
+    except KeyRefused as refused:
+        return schemas.Validation(
+            valid=False,
+            code=refused.code,
+            license_id=refused.extensions.get("licenseId"),
+            detail=refused.detail,
+        )
     return schemas.Validation(
-        valid=valid, code=code, license_id=license_id, claims=claims if valid else None
+        valid=True,
+        code=rules.VALID,
+        license_id=verified.license.license_id,
+        claims=verified.claims,
     )
 
 
@@ -297,7 +334,7 @@ def _reissue(
         record.min_generation = record.generation
     if expires_at is not None:
         record.expires_at = expires_at
-    token, claims, digest = _sign(_grant(record, catalog, customer))
+    token, claims, digest = _sign(grant(record, catalog, customer))
     now = utcnow()
     store.update_license(
         record,
@@ -357,7 +394,7 @@ def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
     if body.token is not None:
         try:
             in_token = verify_token(
-                body.token, typ=rules.LICENSE_TOKEN_TYPE, now=_timestamp(utcnow())
+                body.token, typ=rules.LICENSE_TOKEN_TYPE, now=timestamp(utcnow())
             )
         except TokenError as error:
             raise ValidationFailed(f"token: {error.detail}", code=error.code) from error
@@ -365,7 +402,7 @@ def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
             raise ValidationFailed("the token belongs to another license", code="TOKEN_MISMATCH")
     catalog = ProductCatalog.load(record.product_id)
     customer = catalog_store.get_customer(record.customer_id)
-    differences = rules.differences(in_token, _grant(record, catalog, customer).claims())
+    differences = rules.differences(in_token, grant(record, catalog, customer).claims())
     if record.status != "active":
         differences.append({"claim": "status", "inToken": "active", "expected": record.status})
     return schemas.AuditReport(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TypeVar
 
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
-from licensing_core.domain.errors import AlreadyExists, Conflict, DomainError, NotFound
-from licensing_core.store.base import connection
-from licensing_core.store.errors import storage_errors, transact
+from licensing_core.domain.errors import AlreadyExists, NotFound
+from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import (
     CustomerRecord,
     FeatureRecord,
@@ -20,33 +17,14 @@ from licensing_core.store.models import (
     UniqueRecord,
 )
 from licensing_core.store.pages import decode_cursor, encode_cursor
+from licensing_core.store.transaction import Transaction
 
 
-class ConcurrentChange(Conflict):
-    code = "CONCURRENT_CHANGE"
-    title = "Concurrent change"
-
-
-def _claim(transaction: TransactWrite, key: str, owner: str) -> None:
-    """Claim a unique value inside ``transaction``; the transaction fails if it is taken."""
-    transaction.save(UniqueRecord(key, owner=owner), condition=UniqueRecord.key.does_not_exist())
-
-
-def _refusals(*meanings: DomainError | None) -> Callable[[list[str | None]], DomainError]:
-    """Map the first failed condition of a transaction to what it means.
-
-    ``meanings`` follow DynamoDB's cancellation reasons, which follow the order
-    PynamoDB sends items in: condition checks, deletes, puts, then updates.
-    Any other failed condition is a concurrent change.
-    """
-
-    def refused(reasons: list[str | None]) -> DomainError:
-        for reason, meaning in zip(reasons, meanings, strict=False):
-            if reason == "ConditionalCheckFailed" and meaning is not None:
-                return meaning
-        return ConcurrentChange("the record changed meanwhile; retry")
-
-    return refused
+def claim(transaction: Transaction, key: str, owner: str, taken: Exception) -> None:
+    """Claim a unique value in ``transaction``, which fails with ``taken`` if it is."""
+    transaction.save(
+        UniqueRecord(key, owner=owner), condition=UniqueRecord.key.does_not_exist(), meaning=taken
+    )
 
 
 M = TypeVar("M", bound=Model)
@@ -70,14 +48,11 @@ def product_code_key(code: str) -> str:
 
 def insert_product(product: ProductRecord) -> None:
     """Store a new product, claiming its code in the same transaction."""
-
-    def write() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(product, condition=ProductRecord.product_id.does_not_exist())
-            _claim(transaction, product_code_key(product.code), product.product_id)
-
+    transaction = Transaction()
+    transaction.save(product, condition=ProductRecord.product_id.does_not_exist())
     taken = AlreadyExists(f"a product with code {product.code!r} exists", code="PRODUCT_CODE_TAKEN")
-    transact(write, on_condition_failed=_refusals(None, taken))
+    claim(transaction, product_code_key(product.code), product.product_id, taken)
+    transaction.run()
 
 
 def get_product(product_id: str) -> ProductRecord:
@@ -132,21 +107,18 @@ def save_tier(tier: TierRecord, product: ProductRecord, *, new: bool) -> None:
     """Insert or replace a tier, bumping the product's ``tiers_version`` only if nobody
     else did since ``product`` was read: inheritance checks never race."""
     seen_version = product.tiers_version
-
-    def write() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            exists = TierRecord.tier_id.exists()
-            transaction.save(tier, condition=~exists if new else exists)
-            transaction.update(
-                product,
-                actions=[ProductRecord.tiers_version.set(seen_version + 1)],
-                condition=ProductRecord.tiers_version == seen_version,
-            )
-            if new:
-                _claim(transaction, tier_code_key(tier.product_id, tier.code), tier.tier_id)
-
-    taken = AlreadyExists(f"a tier with code {tier.code!r} exists", code="TIER_CODE_TAKEN")
-    transact(write, on_condition_failed=_refusals(None, taken if new else None))
+    transaction = Transaction()
+    exists = TierRecord.tier_id.exists()
+    transaction.save(tier, condition=~exists if new else exists)
+    transaction.update(
+        product,
+        actions=[ProductRecord.tiers_version.set(seen_version + 1)],
+        condition=ProductRecord.tiers_version == seen_version,
+    )
+    if new:
+        taken = AlreadyExists(f"a tier with code {tier.code!r} exists", code="TIER_CODE_TAKEN")
+        claim(transaction, tier_code_key(tier.product_id, tier.code), tier.tier_id, taken)
+    transaction.run()
 
 
 # Tenants and customers
@@ -163,23 +135,15 @@ def get_tenant(tenant_id: str) -> TenantRecord:
 
 def insert_customer(customer: CustomerRecord) -> None:
     """Store an identity, claiming its email (per tenant) and IdP subject (globally)."""
-
-    def write() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(customer, condition=CustomerRecord.customer_id.does_not_exist())
-            email = f"EMAIL#{customer.tenant_id}#{customer.email}"
-            _claim(transaction, email, customer.customer_id)
-            if customer.subject:
-                _claim(transaction, f"SUBJECT#{customer.subject}", customer.customer_id)
-
-    transact(
-        write,
-        on_condition_failed=_refusals(
-            None,
-            AlreadyExists("an identity with this email exists in the tenant", code="EMAIL_TAKEN"),
-            AlreadyExists("an identity with this subject exists", code="SUBJECT_TAKEN"),
-        ),
-    )
+    transaction = Transaction()
+    transaction.save(customer, condition=CustomerRecord.customer_id.does_not_exist())
+    email = f"EMAIL#{customer.tenant_id}#{customer.email}"
+    taken = AlreadyExists("an identity with this email exists in the tenant", code="EMAIL_TAKEN")
+    claim(transaction, email, customer.customer_id, taken)
+    if customer.subject:
+        taken = AlreadyExists("an identity with this subject exists", code="SUBJECT_TAKEN")
+        claim(transaction, f"SUBJECT#{customer.subject}", customer.customer_id, taken)
+    transaction.run()
 
 
 def get_customer(customer_id: str) -> CustomerRecord:

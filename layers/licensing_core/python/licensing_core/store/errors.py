@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from licensing_core.domain.errors import DomainError, Unavailable
+from licensing_core.domain.errors import Conflict, DomainError, Unavailable
 
 T = TypeVar("T")
 
@@ -29,6 +29,13 @@ RETRYABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
+
+
+class ConcurrentChange(Conflict):
+    code = "CONCURRENT_CHANGE"
+    title = "Concurrent change"
+
+
 MAX_ATTEMPTS = 4
 BASE_DELAY_SECONDS = 0.02
 
@@ -49,7 +56,7 @@ def storage_errors(on_condition_failed: DomainError | None = None) -> Iterator[N
 
 
 def transact(
-    write: Callable[[], T], *, on_condition_failed: Callable[[list[str | None]], DomainError]
+    write: Callable[[], T], *, on_condition_failed: Callable[[list[str | None]], Exception]
 ) -> T:
     """Run a transactional write, retrying conflicts; failed conditions become domain errors."""
     for attempt in range(1, MAX_ATTEMPTS + 1):

@@ -13,15 +13,15 @@ from typing import Any, TypeVar
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model, _ModelFuture
-from pynamodb.transactions import TransactGet, TransactWrite
+from pynamodb.transactions import TransactGet
 
-from licensing_core.domain.errors import DomainError, NotFound
+from licensing_core.domain.errors import NotFound
 from licensing_core.domain.ids import utcnow
 from licensing_core.store.base import connection
-from licensing_core.store.catalog import ConcurrentChange
-from licensing_core.store.errors import storage_errors, transact
+from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
 from licensing_core.store.pages import decode_cursor, encode_cursor
+from licensing_core.store.transaction import Transaction
 
 M = TypeVar("M", bound=Model)
 
@@ -47,17 +47,11 @@ def audit_entry(
     )
 
 
-def _concurrent(reasons: list[str | None]) -> DomainError:
-    return ConcurrentChange("the license changed meanwhile; read it again and retry")
-
-
 def insert_license(record: LicenseRecord, audit: AuditRecord) -> None:
-    def write() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.save(record, condition=LicenseRecord.license_id.does_not_exist())
-            transaction.save(audit)
-
-    transact(write, on_condition_failed=_concurrent)
+    transaction = Transaction()
+    transaction.save(record, condition=LicenseRecord.license_id.does_not_exist())
+    transaction.save(audit)
+    transaction.run()
 
 
 def update_license(
@@ -65,13 +59,10 @@ def update_license(
 ) -> None:
     """Apply ``actions`` if ``condition`` holds, with the audit record, atomically;
     :class:`ConcurrentChange` when the condition no longer holds."""
-
-    def write() -> None:
-        with TransactWrite(connection=connection()) as transaction:
-            transaction.update(record, actions=list(actions), condition=condition)
-            transaction.save(audit)
-
-    transact(write, on_condition_failed=_concurrent)
+    transaction = Transaction()
+    transaction.update(record, actions, condition)
+    transaction.save(audit)
+    transaction.run()
 
 
 def get_license(license_id: str) -> LicenseRecord:

@@ -6,6 +6,7 @@ from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -166,6 +167,35 @@ class LicenseRecord(StoredModel):
     by_customer = LicensesByCustomer()
 
 
+class ActivationRecord(StoredModel):
+    """A machine holding a seat of a license. Keyed by license, so the activations of a
+    license are one strongly consistent query; never expired by TTL (a deleted item
+    would leak its seat)."""
+
+    logical_name = "activations"
+
+    class Meta:
+        table_name = "activations"
+        billing_mode = "PAY_PER_REQUEST"
+
+    license_id = UnicodeAttribute(hash_key=True)
+    #: SHA-256 of the clientId: the secret itself is never stored.
+    activation_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute()
+    machine_id = UnicodeAttribute()
+    public_key = JSONAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    ttl_seconds = NumberAttribute()
+    activated_at = UTCDateTimeAttribute()
+    last_heartbeat_at = UTCDateTimeAttribute()
+    heartbeats = NumberAttribute(default=0)
+    #: ``active``, or ``reclaimed``: a tombstone kept so the dead machine learns why.
+    status = UnicodeAttribute(default="active")
+    #: Set on tombstones only; TTL deleting a tombstone never touches a seat.
+    expires_ttl = TTLAttribute(null=True)
+
+
 class AuditRecord(StoredModel):
     """Who did what to a record, when and why; written in the mutation's transaction."""
 
@@ -207,6 +237,7 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     TenantRecord,
     CustomerRecord,
     LicenseRecord,
+    ActivationRecord,
     AuditRecord,
     UniqueRecord,
 )

@@ -1,0 +1,352 @@
+"""Activation use cases: activate (seats, dead-seat reclamation), heartbeat, deactivate."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from licensing_core import schemas
+from licensing_core.domain import activations as rules
+from licensing_core.domain.errors import Conflict, Gone, NotFound
+from licensing_core.domain.ids import utcnow
+from licensing_core.domain.licenses import ACTIVATION_TOKEN_TYPE, key_claims
+from licensing_core.services import licenses
+from licensing_core.services.catalog import ProductCatalog
+from licensing_core.settings import get_settings
+from licensing_core.store import activations as store
+from licensing_core.store import licenses as license_store
+from licensing_core.store.models import ActivationRecord, CustomerRecord, LicenseRecord
+from licensing_core.tokens.jwe import encrypt_to, machine_key
+from licensing_core.tokens.jws import sign_compact
+from licensing_core.tokens.signer import get_signer
+
+#: How many dead seats one activation tries before giving up (racers take some).
+RECLAIM_ATTEMPTS = 3
+SYSTEM_ACTOR = "system:activation"
+
+
+class SeatLimitReached(Conflict):
+    code = "SEAT_LIMIT_REACHED"
+    title = "Seat limit reached"
+
+
+@dataclass(frozen=True)
+class Activated:
+    activation: schemas.Activation
+    created: bool
+
+
+def _machine_token(
+    record: ActivationRecord,
+    client_id: str,
+    license: LicenseRecord,
+    customer: CustomerRecord,
+    catalog: ProductCatalog,
+    now: datetime,
+) -> schemas.MachineToken:
+    """A fresh short-lived token from the current database state, encrypted to the
+    machine when it registered a key."""
+    grant = licenses.grant(license, catalog, customer)
+    ttl = int(grant.heartbeat["ttlSeconds"])
+    claims = rules.machine_claims(
+        key_claims(
+            grant,
+            issuer=get_settings().issuer,
+            now=licenses.timestamp(now),
+            jti=secrets.token_urlsafe(16),
+        ),
+        client_id=client_id,
+        machine_id=record.machine_id,
+        now=licenses.timestamp(now),
+        ttl_seconds=ttl,
+    )
+    token = sign_compact(claims, typ=ACTIVATION_TOKEN_TYPE, signer=get_signer())
+    if record.public_key:
+        token = encrypt_to(token, record.public_key)
+    return schemas.MachineToken(
+        token=token,
+        token_type="jwe" if record.public_key else "jws",
+        expires_at=datetime.fromtimestamp(claims["exp"], now.tzinfo),
+        next_heartbeat_at=now + timedelta(seconds=int(grant.heartbeat["intervalSeconds"])),
+    )
+
+
+def _activation(
+    token: schemas.MachineToken, record: ActivationRecord, client_id: str
+) -> schemas.Activation:
+    return schemas.Activation(
+        **token.model_dump(), activation_id=record.activation_id, client_id=client_id
+    )
+
+
+def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) -> Activated:
+    now = utcnow()
+    verified = licenses.verified_license(body.key_token, licenses.timestamp(now))
+    license, customer = verified.license, verified.customer
+    if body.product is not None and body.product != license.product_code:
+        raise licenses.KeyRefused("the key is for another product", code="WRONG_AUDIENCE")
+    public_key = None
+    if body.public_key is not None:
+        raw = body.public_key if isinstance(body.public_key, str) else body.public_key.model_dump()
+        public_key = machine_key(raw)
+    catalog = ProductCatalog.load(license.product_id)
+    tier = catalog.tier(license.tier_id)
+    existing = store.find_machine(license.license_id, body.machine_id)
+    if existing is not None:
+        return Activated(_reactivate(existing, license, customer, catalog, public_key, now), False)
+    client_id = rules.new_client_id(license.license_id)
+    record = ActivationRecord(
+        license.license_id,
+        rules.activation_id_of(client_id),
+        customer_id=license.customer_id,
+        machine_id=body.machine_id,
+        public_key=public_key,
+        source_ip=source_ip[:64] or None,
+        user_agent=user_agent[:512] or None,
+        ttl_seconds=int(tier.heartbeat["ttl_seconds"]),
+        activated_at=now,
+        last_heartbeat_at=now,
+        heartbeats=0,
+    )
+    token = _machine_token(record, client_id, license, customer, catalog, now)
+    audit = license_store.audit_entry(
+        license.license_id,
+        "activation.created",
+        SYSTEM_ACTOR,
+        at=now,
+        details={"activationId": record.activation_id, "machineId": body.machine_id},
+    )
+    try:
+        store.insert(record, license, int(tier.max_users), audit)
+    except store.MachineTaken:  # the same machine, racing itself: one seat, one answer
+        existing = store.find_machine(license.license_id, body.machine_id)
+        if existing is None:
+            raise Conflict(
+                "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
+            ) from None
+        return Activated(_reactivate(existing, license, customer, catalog, public_key, now), False)
+    except store.NoSeat:
+        _take_dead_seat(record, license, int(tier.max_users), now)
+    _revoke_siblings(license)
+    return Activated(_activation(token, record, client_id), True)
+
+
+def _reactivate(
+    record: ActivationRecord,
+    license: LicenseRecord,
+    customer: CustomerRecord,
+    catalog: ProductCatalog,
+    public_key: dict[str, str] | None,
+    now: datetime,
+) -> schemas.Activation:
+    """The machine already holds a seat. Only a hash of its client id is stored, so it
+    gets a new one: the activation is swapped for a renewed one (revived if it was
+    dead) in one conditional write, keeping its seat; the old client id stops working."""
+    for _ in range(RECLAIM_ATTEMPTS):
+        client_id = rules.new_client_id(license.license_id)
+        fresh = ActivationRecord(
+            license.license_id,
+            rules.activation_id_of(client_id),
+            **{name: getattr(record, name) for name in _KEPT_ON_RENEWAL},
+            public_key=public_key or record.public_key,
+            last_heartbeat_at=now,
+        )
+        audit = license_store.audit_entry(
+            license.license_id,
+            "activation.renewed",
+            SYSTEM_ACTOR,
+            at=now,
+            details={
+                "activationId": fresh.activation_id,
+                "previous": record.activation_id,
+                "machineId": record.machine_id,
+            },
+        )
+        try:
+            store.swap(record, fresh, audit)
+        except store.NoSeat:
+            raise licenses.KeyRefused("the license is not active", code="REVOKED") from None
+        except (store.Stale, store.MachineTaken):
+            current = store.find_machine(license.license_id, record.machine_id)
+            if current is None:
+                break
+            record = current  # the same machine raced itself: renew the winner's record
+            continue
+        token = _machine_token(fresh, client_id, license, customer, catalog, now)
+        return _activation(token, fresh, client_id)
+    raise Conflict("the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE")
+
+
+_KEPT_ON_RENEWAL = (
+    "customer_id",
+    "machine_id",
+    "source_ip",
+    "user_agent",
+    "ttl_seconds",
+    "activated_at",
+    "heartbeats",
+)
+
+
+def _take_dead_seat(
+    record: ActivationRecord, license: LicenseRecord, max_users: int, now: datetime
+) -> None:
+    """At the seat limit, hand the seat of a machine that stopped heartbeating to this
+    one; each swap is conditional, so two racers never reclaim the same seat."""
+    fresh = license_store.get_license(license.license_id)
+    if fresh.status != "active":
+        raise licenses.KeyRefused(f"the license is {fresh.status}", code=fresh.status.upper())
+    dead = sorted(
+        (
+            a
+            for a in store.license_activations(license.license_id)
+            if rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now)
+        ),
+        key=lambda a: a.last_heartbeat_at,
+    )
+    for candidate in dead[:RECLAIM_ATTEMPTS]:
+        audit = license_store.audit_entry(
+            license.license_id,
+            "activation.reclaimed",
+            SYSTEM_ACTOR,
+            at=now,
+            details={
+                "activationId": record.activation_id,
+                "reclaimed": candidate.activation_id,
+                "machineId": record.machine_id,
+                "reclaimedMachineId": candidate.machine_id,
+            },
+        )
+        try:
+            store.swap(candidate, record, audit)
+            return
+        except store.Stale:
+            continue  # it heartbeated, or another racer took it: try the next one
+        except store.MachineTaken:
+            raise Conflict(
+                "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
+            ) from None
+    raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
+
+
+def _revoke_siblings(license: LicenseRecord) -> None:
+    """One active key per customer and product: activating this key revokes the others."""
+    siblings, _ = license_store.page_customer_licenses(license.customer_id, 100, None)
+    for sibling in siblings:
+        if (
+            sibling.license_id != license.license_id
+            and sibling.product_id == license.product_id
+            and sibling.status == "active"
+        ):
+            licenses.revoke(
+                sibling.license_id,
+                schemas.StatusChange(reason=f"superseded by activation of {license.license_id}"),
+                SYSTEM_ACTOR,
+            )
+
+
+def _find(client_id: str) -> ActivationRecord:
+    license_id, activation_id = rules.parse_client_id(client_id)
+    record = store.get_activation(license_id, activation_id)
+    if record is None:
+        raise NotFound("unknown clientId: activate again", code="UNKNOWN_CLIENT")
+    return record
+
+
+def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
+    """A fresh token, only while the activation lives and the license is usable: the
+    token is returned only if the conditional write that records it succeeded."""
+    now = utcnow()
+    record = _find(body.client_id)
+    if record.status != "active" or rules.is_dead(
+        record.last_heartbeat_at, int(record.ttl_seconds), now
+    ):
+        raise Gone(
+            "this activation missed its heartbeats and is dead: activate again",
+            code="ACTIVATION_DEAD",
+        )
+    license, customer = _usable(record, now)
+    catalog = ProductCatalog.load(license.product_id)
+    token = _machine_token(record, body.client_id, license, customer, catalog, now)
+    try:
+        store.renew(
+            record,
+            now=now,
+            alive_since=now - timedelta(seconds=int(record.ttl_seconds)),
+        )
+    except store.Stale:  # revoked, deactivated or reclaimed meanwhile: say which
+        _usable(_find(body.client_id), now)
+        raise Gone("this activation is dead: activate again", code="ACTIVATION_DEAD") from None
+    return token
+
+
+def _usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
+    """The license and identity behind an activation, if both are usable right now."""
+    license, customer = license_store.license_and_customer(record.license_id, record.customer_id)
+    if license is None:
+        raise NotFound("unknown clientId: activate again", code="UNKNOWN_CLIENT")
+    code = licenses.rules.standing(
+        status=license.status,
+        expires_at=licenses.timestamp(license.expires_at),
+        token_generation=int(license.generation),
+        min_generation=int(license.min_generation),
+        customer_status=customer.status if customer else "deactivated",
+        now=licenses.timestamp(now),
+    )
+    if code != licenses.rules.VALID or customer is None:
+        raise licenses.KeyRefused(f"the license is not usable: {code.lower()}", code=code)
+    return license, customer
+
+
+def deactivate(body: schemas.DeactivateRequest) -> schemas.Deactivation:
+    """Free the machine's seat; a second call frees nothing more."""
+    try:
+        record = _find(body.client_id)
+    except NotFound:
+        return schemas.Deactivation(deactivated=False)
+    return schemas.Deactivation(deactivated=_remove(record, "activation.deactivated", SYSTEM_ACTOR))
+
+
+def _remove(record: ActivationRecord, action: str, actor: str) -> bool:
+    license = license_store.get_license(record.license_id)
+    audit = license_store.audit_entry(
+        record.license_id,
+        action,
+        actor,
+        details={"activationId": record.activation_id, "machineId": record.machine_id},
+    )
+    return store.remove(record, license, audit)
+
+
+def list_for_license(license_id: str) -> schemas.ActivationList:
+    license = license_store.get_license(license_id)
+    tier = ProductCatalog.load(license.product_id).tier(license.tier_id)
+    now = utcnow()
+    return schemas.ActivationList(
+        items=[
+            schemas.ActivationView(
+                activation_id=a.activation_id,
+                machine_id=a.machine_id,
+                encrypted=a.public_key is not None,
+                source_ip=a.source_ip,
+                user_agent=a.user_agent,
+                activated_at=a.activated_at,
+                last_heartbeat_at=a.last_heartbeat_at,
+                heartbeats=int(a.heartbeats),
+                dead=rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now),
+            )
+            for a in store.license_activations(license_id)
+        ],
+        active_seats=int(license.active_seats),
+        max_users=int(tier.max_users),
+    )
+
+
+def force_deactivate(license_id: str, activation_id: str, actor: str) -> schemas.Deactivation:
+    record = store.get_activation(license_id, activation_id)
+    if record is None:
+        raise NotFound(
+            f"no activation {activation_id} on license {license_id}", code="ACTIVATION_NOT_FOUND"
+        )
+    return schemas.Deactivation(deactivated=_remove(record, "activation.revoked", actor))
