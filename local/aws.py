@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from licensing_core.settings import Settings, reset_settings
+from licensing_core.settings import reset_settings
 from moto.server import ThreadedMotoServer
 
 from local.state import SIGNING_KEY_FILE, Account
@@ -167,9 +167,9 @@ def configure_environment(
         "LICENSING_OIDC_JWKS_URL": idp.jwks_url(endpoint),
         "LICENSING_OIDC_AUDIENCES": idp.client_id,
         "LICENSING_ADMIN_GROUP": ADMIN_GROUP,
+        # Links in discovery documents follow the issuer, never a client's Host header.
+        "LICENSING_PUBLIC_URL": issuer,
     }
-    if "public_url" in Settings.model_fields:  # links in documents follow the issuer, not Host
-        variables["LICENSING_PUBLIC_URL"] = issuer
     os.environ.update(variables)
     reset_settings()
     return variables

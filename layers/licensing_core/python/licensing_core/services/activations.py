@@ -17,12 +17,15 @@ from licensing_core.settings import get_settings
 from licensing_core.store import activations as store
 from licensing_core.store import licenses as license_store
 from licensing_core.store.models import ActivationRecord, CustomerRecord, LicenseRecord
+from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jwe import encrypt_to, machine_key
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
 
 #: How many dead seats one activation tries before giving up (racers take some).
 RECLAIM_ATTEMPTS = 3
+#: Sibling keys revoked by one activation at most (a transaction holds 100 items).
+MAX_SIBLINGS = 40
 SYSTEM_ACTOR = "system:activation"
 
 
@@ -117,8 +120,9 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         at=now,
         details={"activationId": record.activation_id, "machineId": body.machine_id},
     )
+    also = _sibling_revocations(license, now)
     try:
-        store.insert(record, license, int(tier.max_users), audit)
+        store.insert(record, license, int(tier.max_users), audit, also)
     except store.MachineTaken:  # the same machine, racing itself: one seat, one answer
         existing = store.find_machine(license.license_id, body.machine_id)
         if existing is None:
@@ -127,8 +131,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             ) from None
         return Activated(_reactivate(existing, license, customer, catalog, public_key, now), False)
     except store.NoSeat:
-        _take_dead_seat(record, license, int(tier.max_users), now)
-    _revoke_siblings(license)
+        _take_dead_seat(record, license, int(tier.max_users), now, also)
     return Activated(_activation(token, record, client_id), True)
 
 
@@ -190,7 +193,11 @@ _KEPT_ON_RENEWAL = (
 
 
 def _take_dead_seat(
-    record: ActivationRecord, license: LicenseRecord, max_users: int, now: datetime
+    record: ActivationRecord,
+    license: LicenseRecord,
+    max_users: int,
+    now: datetime,
+    also: store.Also,
 ) -> None:
     """At the seat limit, hand the seat of a machine that stopped heartbeating to this
     one; each swap is conditional, so two racers never reclaim the same seat."""
@@ -219,7 +226,7 @@ def _take_dead_seat(
             },
         )
         try:
-            store.swap(candidate, record, audit)
+            store.swap(candidate, record, audit, also)
             return
         except store.Stale:
             continue  # it heartbeated, or another racer took it: try the next one
@@ -230,20 +237,31 @@ def _take_dead_seat(
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
 
-def _revoke_siblings(license: LicenseRecord) -> None:
-    """One active key per customer and product: activating this key revokes the others."""
-    siblings, _ = license_store.page_customer_licenses(license.customer_id, 100, None)
-    for sibling in siblings:
-        if (
-            sibling.license_id != license.license_id
-            and sibling.product_id == license.product_id
-            and sibling.status == "active"
-        ):
-            licenses.revoke(
-                sibling.license_id,
-                schemas.StatusChange(reason=f"superseded by activation of {license.license_id}"),
-                SYSTEM_ACTOR,
+def _sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
+    """One active key per customer and product: activating this key revokes the others,
+    in the same transaction as the seat."""
+    siblings, _ = license_store.page_customer_licenses(license.customer_id, MAX_SIBLINGS, None)
+    revoked = [
+        sibling
+        for sibling in siblings
+        if sibling.license_id != license.license_id
+        and sibling.product_id == license.product_id
+        and sibling.status == "active"
+    ]
+
+    def also(transaction: Transaction) -> None:
+        for sibling in revoked:
+            license_store.change_status(
+                transaction,
+                sibling,
+                to="revoked",
+                action="license.revoked",
+                actor=SYSTEM_ACTOR,
+                reason=f"superseded by activation of {license.license_id}",
+                at=now,
             )
+
+    return also
 
 
 def _find(client_id: str) -> ActivationRecord:

@@ -20,6 +20,7 @@ from licensing_core.store import catalog as catalog_store
 from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord
+from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jose import TokenError
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
@@ -247,26 +248,11 @@ def _change_status(
         return _view(record)
     if record.status not in allowed_from:
         raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
-    now = utcnow()
-    previous = record.status
-    store.update_license(
-        record,
-        [
-            LicenseRecord.status.set(to),
-            LicenseRecord.status_reason.set(reason)
-            if reason
-            else LicenseRecord.status_reason.remove(),
-            LicenseRecord.status_changed_by.set(actor),
-            LicenseRecord.status_changed_at.set(now),
-            LicenseRecord.updated_at.set(now),
-        ],
-        LicenseRecord.status == previous,
-        store.audit_entry(
-            license_id, action, actor, reason=reason, at=now, details={"from": previous, "to": to}
-        ),
+    transaction = Transaction()
+    store.change_status(
+        transaction, record, to=to, action=action, actor=actor, reason=reason, at=utcnow()
     )
-    record.status, record.status_reason = to, reason
-    record.status_changed_by, record.status_changed_at, record.updated_at = actor, now, now
+    transaction.run()
     return _view(record)
 
 

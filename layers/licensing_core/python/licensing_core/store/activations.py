@@ -5,6 +5,7 @@ depend on TTL deletion or an index read."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pynamodb.expressions.update import Action
@@ -78,12 +79,22 @@ def _claim_machine(transaction: Transaction, record: ActivationRecord) -> None:
     )
 
 
+#: Adds more writes that must commit with the seat change (e.g. sibling revocations).
+Also = Callable[[Transaction], None]
+
+
 def insert(
-    record: ActivationRecord, license: LicenseRecord, max_users: int, audit: AuditRecord
+    record: ActivationRecord,
+    license: LicenseRecord,
+    max_users: int,
+    audit: AuditRecord,
+    also: Also | None = None,
 ) -> None:
     """Take a seat: the activation, its machine claim and the counter, or nothing.
     Raises :class:`MachineTaken` or :class:`NoSeat`."""
     transaction = Transaction()
+    if also:
+        also(transaction)
     _claim_machine(transaction, record)
     transaction.save(audit)
     transaction.update(
@@ -95,7 +106,12 @@ def insert(
     transaction.run()
 
 
-def swap(old: ActivationRecord, record: ActivationRecord, audit: AuditRecord) -> None:
+def swap(
+    old: ActivationRecord,
+    record: ActivationRecord,
+    audit: AuditRecord,
+    also: Also | None = None,
+) -> None:
     """Hand ``old``'s seat to ``record``; the seat count does not change. Only if ``old``
     has not heartbeated since it was read, else :class:`Stale`.
 
@@ -107,6 +123,8 @@ def swap(old: ActivationRecord, record: ActivationRecord, audit: AuditRecord) ->
         ActivationRecord.status == "active"
     )
     transaction = Transaction()
+    if also:
+        also(transaction)
     transaction.check(
         LicenseRecord, record.license_id, LicenseRecord.status == "active", meaning=NoSeat()
     )

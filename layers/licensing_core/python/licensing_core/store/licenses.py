@@ -65,6 +65,46 @@ def update_license(
     transaction.run()
 
 
+def change_status(
+    transaction: Transaction,
+    record: LicenseRecord,
+    *,
+    to: str,
+    action: str,
+    actor: str,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    """Add to ``transaction`` moving ``record`` from its current status to ``to`` (only if
+    it still has that status), with its audit record; ``record`` reflects the change."""
+    previous = record.status
+    transaction.update(
+        record,
+        [
+            LicenseRecord.status.set(to),
+            LicenseRecord.status_reason.set(reason)
+            if reason
+            else LicenseRecord.status_reason.remove(),
+            LicenseRecord.status_changed_by.set(actor),
+            LicenseRecord.status_changed_at.set(at),
+            LicenseRecord.updated_at.set(at),
+        ],
+        LicenseRecord.status == previous,
+    )
+    transaction.save(
+        audit_entry(
+            record.license_id,
+            action,
+            actor,
+            reason=reason,
+            at=at,
+            details={"from": previous, "to": to},
+        )
+    )
+    record.status, record.status_reason = to, reason
+    record.status_changed_by, record.status_changed_at, record.updated_at = actor, at, at
+
+
 def get_license(license_id: str) -> LicenseRecord:
     with storage_errors():
         try:
