@@ -25,3 +25,12 @@ def test_every_route_is_documented_with_its_access() -> None:
 def test_request_schemas_forbid_unknown_fields() -> None:
     schemas = json.loads(openapi.committed())["components"]["schemas"]
     assert schemas["ProductCreate"]["additionalProperties"] is False
+
+
+def test_readme_api_table_matches_the_route_table() -> None:
+    from tests.support import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    assert openapi.api_table() in readme, (
+        "the README API table is stale: paste `python -m licensing_core.openapi --readme-table`"
+    )

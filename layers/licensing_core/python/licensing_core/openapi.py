@@ -145,6 +145,17 @@ def build() -> dict[str, Any]:
     }
 
 
+def api_table() -> str:
+    """The README's API table (Markdown), one row per route, in route-table order."""
+    rows = ["| Method | Path | Who | Step-up | What |", "|---|---|---|---|---|"]
+    for route in ROUTES:
+        step_up = f"`{route.step_up}`" if route.step_up else ""
+        rows.append(
+            f"| {route.method} | `{route.path}` | {route.access.value} | {step_up} | {route.summary} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def render() -> str:
     return json.dumps(build(), indent=2, sort_keys=True) + "\n"
 
@@ -158,7 +169,11 @@ def committed() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--write", action="store_true", help="rewrite the committed document")
+    parser.add_argument("--readme-table", action="store_true", help="print the README API table")
     args = parser.parse_args(argv)
+    if args.readme_table:
+        sys.stdout.write(api_table())
+        return 0
     if args.write:
         target = Path(str(resources.files("licensing_core").joinpath(COMMITTED)))
         target.write_text(render(), encoding="utf-8")
