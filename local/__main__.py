@@ -14,7 +14,7 @@ from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.aws import access_token
+from local.aws import access_token, with_mfa
 from local.server import CannotListenError, LocalServer, Options, banner
 from local.state import StateError, load_state
 
@@ -107,6 +107,12 @@ def token_parser() -> argparse.ArgumentParser:
         default=Path(".local"),
         help="the data directory of the running server (default: %(default)s)",
     )
+    parser.add_argument(
+        "--mfa",
+        action="store_true",
+        help="as if just signed in with MFA (acr mfa, fresh auth_time): what step-up "
+        "protected actions (revoke, regenerate, tier changes...) ask for",
+    )
     return parser
 
 
@@ -183,7 +189,7 @@ def token(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError):
         print(not_running, file=sys.stderr)
         return 1
-    print(value)
+    print(with_mfa(value) if args.mfa else value)
     return 0
 
 

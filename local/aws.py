@@ -7,18 +7,25 @@ any handler runs (:func:`configure_environment`).
 
 from __future__ import annotations
 
+import gzip
+import json
 import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwcrypto import jwk, jwt
 from licensing_core.settings import reset_settings
+from licensing_core.tokens.jose import b64url_decode
 from moto.server import ThreadedMotoServer
 
 from local.state import SIGNING_KEY_FILE, Account
@@ -238,6 +245,45 @@ def bootstrap_cognito(endpoint: str) -> IdentityProvider:
             client.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
         accounts[role] = Account(username, password, groups)
     return IdentityProvider(pool_id, client_id, accounts)
+
+
+def moto_signing_key() -> jwk.JWK:
+    """The private key moto's Cognito signs every token with (it ships inside moto, which
+    is why the local server must stay on loopback). Moto keeps only ``n``, ``e``, ``d``;
+    the primes are recovered so standard libraries can sign with it."""
+    private = json.loads(
+        gzip.decompress(
+            resources.files("moto.cognitoidp")
+            .joinpath("resources/jwks-private.json.gz")
+            .read_bytes()
+        )
+    )
+    n, e, d = (int.from_bytes(b64url_decode(private[name])) for name in ("n", "e", "d"))
+    p, q = rsa.rsa_recover_prime_factors(n, e, d)
+    numbers = rsa.RSAPrivateNumbers(
+        p,
+        q,
+        d,
+        rsa.rsa_crt_dmp1(d, p),
+        rsa.rsa_crt_dmq1(d, q),
+        rsa.rsa_crt_iqmp(p, q),
+        rsa.RSAPublicNumbers(e, n),
+    )
+    key = jwk.JWK.from_pyca(numbers.private_key())
+    key.update(kid=private["kid"])
+    return key
+
+
+def with_mfa(token: str, **claims: Any) -> str:
+    """The same pool token as if its user had just signed in again with MFA: ``acr``
+    ``mfa``, ``amr`` ``[pwd, mfa]`` and a fresh ``auth_time`` (moto's Cognito cannot
+    add them itself). Extra ``claims`` override, e.g. an old ``auth_time``."""
+    payload = json.loads(b64url_decode(token.split(".")[1]))
+    now = int(time.time())
+    payload.update({"acr": "mfa", "amr": ["pwd", "mfa"], "auth_time": now, "iat": now}, **claims)
+    signed = jwt.JWT(header={"alg": "RS256", "kid": "dummy"}, claims=payload)
+    signed.make_signed_token(moto_signing_key())
+    return str(signed.serialize())
 
 
 def access_token(

@@ -7,4 +7,5 @@ from licensing_core.services import licenses
 
 @endpoint("issue_license")
 def handler(request: Request[LicenseCreate]) -> LicenseKey:
-    return licenses.issue(request.body, request.actor)
+    claims = request.principal.claims if request.principal else None
+    return licenses.issue(request.body, request.actor, claims)

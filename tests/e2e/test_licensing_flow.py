@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwe, jwk
 
+from local.aws import with_mfa
 from tests.e2e.client import LocalServer, call
 
 pytestmark = pytest.mark.e2e
@@ -97,7 +98,21 @@ def test_key_lifecycle_over_http(local_server: LocalServer) -> None:
     seats = admin(local_server, "GET", f"/license-keys/{key['licenseId']}/activations")
     assert (seats["activeSeats"], seats["maxUsers"]) == (1, 5)
 
-    admin(local_server, "POST", f"/license-keys/{key['licenseId']}/revoke", {"reason": "e2e"})
+    weak = local_server.request(
+        "POST",
+        f"/license-keys/{key['licenseId']}/revoke",
+        token=local_server.admin_token,
+        json_body={"reason": "e2e"},
+    )
+    assert (weak.status, weak.body["code"]) == (401, "STEP_UP_REQUIRED")
+    assert 'acr_values="mfa"' in weak.headers["www-authenticate"]
+    revoked = local_server.request(
+        "POST",
+        f"/license-keys/{key['licenseId']}/revoke",
+        token=with_mfa(local_server.admin_token),
+        json_body={"reason": "e2e"},
+    )
+    assert revoked.status == 200, revoked.body
     refused = call(
         "POST", config["heartbeat_endpoint"], json_body={"clientId": activated.body["clientId"]}
     )

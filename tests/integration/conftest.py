@@ -15,6 +15,7 @@ from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS
 from moto import mock_aws
 
+from local.aws import with_mfa
 from tests.support import Response, invoke
 
 PASSWORD = "Correct-horse-battery-9"
@@ -97,7 +98,14 @@ def aws(moto_aws: CognitoPool, monkeypatch: pytest.MonkeyPatch) -> CognitoPool:
 
 
 @pytest.fixture
-def admin_token(aws: CognitoPool) -> str:
+def admin_token(weak_admin_token: str) -> str:
+    """An admin who just signed in with MFA: passes every step-up."""
+    return with_mfa(weak_admin_token)
+
+
+@pytest.fixture
+def weak_admin_token(aws: CognitoPool) -> str:
+    """An admin token as Cognito issues it: no ``acr``/``amr``, so step-up actions challenge."""
     return aws.user_token("admin@example.com", "license-admins")
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from jwcrypto import jwk
 from licensing_core.store.models import ProductRecord, UniqueRecord
-from licensing_core.tokens.jose import b64url_decode
 
+from local.aws import moto_signing_key
 from tests.integration.conftest import CognitoPool
 from tests.support import TokenMinter, invoke, unsigned_token
 
@@ -72,36 +71,10 @@ def test_unknown_product_is_404(admin_token: str) -> None:
 
 def moto_minter(aws: CognitoPool) -> TokenMinter:
     """Mints with moto's own Cognito key, so only the claims we change are wrong."""
-    import gzip
-    import json
-    from importlib import resources
-
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    private = json.loads(
-        gzip.decompress(
-            resources.files("moto.cognitoidp")
-            .joinpath("resources/jwks-private.json.gz")
-            .read_bytes()
-        )
-    )
-    n, e, d = (int.from_bytes(b64url_decode(private[name])) for name in ("n", "e", "d"))
-    p, q = rsa.rsa_recover_prime_factors(n, e, d)
-    numbers = rsa.RSAPrivateNumbers(
-        p,
-        q,
-        d,
-        rsa.rsa_crt_dmp1(d, p),
-        rsa.rsa_crt_dmq1(d, q),
-        rsa.rsa_crt_iqmp(p, q),
-        rsa.RSAPublicNumbers(e, n),
-    )
-    key = jwk.JWK.from_pyca(numbers.private_key())
-    key["kid"] = private["kid"]
     return TokenMinter(
         issuer=f"https://cognito-idp.us-east-1.amazonaws.com/{aws.pool_id}",
         client_id=aws.client_id,
-        key=key,
+        key=moto_signing_key(),
     )
 
 

@@ -168,6 +168,9 @@ class TierCreate(RequestModel):
     self_service: StrictBool = Field(
         default=False, description="Whether end users may register for it themselves."
     )
+    sensitive: StrictBool = Field(
+        default=False, description="Issuing its licenses needs a step-up (license.issue)."
+    )
 
 
 class TierUpdate(RequestModel):
@@ -187,6 +190,7 @@ class TierUpdate(RequestModel):
     heartbeat: HeartbeatPolicy | None = None
     step_up: StepUpMap | None = None
     self_service: StrictBool | None = None
+    sensitive: StrictBool | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> TierUpdate:
@@ -224,6 +228,7 @@ class Tier(ApiModel):
     heartbeat: HeartbeatPolicy
     step_up: dict[str, StepUpRequirement]
     self_service: bool
+    sensitive: bool
     resolved: ResolvedTier
     created_at: datetime
     updated_at: datetime

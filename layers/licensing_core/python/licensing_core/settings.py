@@ -56,6 +56,9 @@ class Settings(BaseModel):
     #: Public base URL of the API for discovery documents; None derives it from the request.
     public_url: str | None = None
 
+    #: Step-up policy override: a JSON document, or a path to one (default: packaged).
+    step_up_policy: str | None = None
+
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_token_bytes: int = Field(default=16 * 1024, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)

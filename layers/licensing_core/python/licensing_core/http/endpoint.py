@@ -20,7 +20,9 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
+from licensing_core.identity import stepup
 from licensing_core.identity.oidc import Principal, get_verifier
 from licensing_core.routes import Access, Route, route_for
 from licensing_core.settings import get_settings
@@ -178,6 +180,8 @@ def _authenticate(route: Route, headers: Mapping[str, str]) -> Principal | None:
     principal = get_verifier().verify(token.strip())
     if route.access is Access.ADMIN and get_settings().admin_group not in principal.groups:
         raise Forbidden("this action needs an administrator", code="NOT_AN_ADMIN")
+    if route.step_up:
+        stepup.enforce(route.step_up, principal.claims, utcnow().timestamp())
     return principal
 
 

@@ -84,9 +84,12 @@ def problem_response(
 
 
 def _challenge(error: errors.DomainError) -> dict[str, str]:
-    """RFC 6750 ``WWW-Authenticate`` for bearer failures."""
+    """``WWW-Authenticate`` for bearer failures: RFC 9470 for step-up, else RFC 6750."""
     if not isinstance(error, errors.Unauthenticated):
         return {}
+    challenge = getattr(error, "challenge", None)
+    if isinstance(challenge, str):
+        return {"www-authenticate": challenge}
     if error.code == "MISSING_TOKEN":
         return {"www-authenticate": 'Bearer realm="licensing"'}
     description = error.detail.replace("\\", "").replace('"', "'")

@@ -170,6 +170,7 @@ class ProductCatalog:
             heartbeat=tier.heartbeat,
             step_up=tier.step_up,
             self_service=tier.self_service,
+            sensitive=tier.sensitive,
             resolved=schemas.ResolvedTier(
                 features=sorted(self.enforced_features(tier_id)),
                 display_features=sorted(self.display_features(tier_id)),
@@ -195,6 +196,7 @@ _TIER_FIELDS = (
     "heartbeat",
     "step_up",
     "self_service",
+    "sensitive",
 )
 
 

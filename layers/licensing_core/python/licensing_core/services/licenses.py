@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -14,6 +14,7 @@ from licensing_core import schemas
 from licensing_core.domain import licenses as rules
 from licensing_core.domain.errors import Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
+from licensing_core.identity import stepup
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
@@ -104,10 +105,15 @@ def _key(record: LicenseRecord, token: str) -> schemas.LicenseKey:
 # Issue
 
 
-def issue(body: schemas.LicenseCreate, actor: str) -> schemas.LicenseKey:
+def issue(
+    body: schemas.LicenseCreate, actor: str, auth_claims: Mapping[str, Any] | None = None
+) -> schemas.LicenseKey:
+    """Sign and store a license key; a sensitive tier demands the caller's step-up."""
     now = utcnow()
     catalog = referenced(lambda: ProductCatalog.load(body.product_id), "productId")
     tier = referenced(lambda: catalog.tier(body.tier_id), "tierId")
+    if tier.sensitive:
+        stepup.enforce("license.issue", auth_claims or {}, now.timestamp(), sensitive_tier=True)
     customer = referenced(lambda: catalog_store.get_customer(body.customer_id), "customerId")
     if customer.status != "active":
         raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")

@@ -72,6 +72,7 @@ class TierRecord(StoredModel):
     heartbeat = JSONAttribute()
     step_up = JSONAttribute(default=dict)
     self_service = BooleanAttribute(default=False)
+    sensitive = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

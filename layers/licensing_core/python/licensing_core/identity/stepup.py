@@ -1,0 +1,186 @@
+"""Tier-aware step-up authentication (RFC 9470).
+
+One policy (``licensing_core/stepup_policy.json``, overridable with
+``LICENSING_STEP_UP_POLICY``: a JSON document or a path to one) maps actions to a
+required authentication context (``acr``) and a maximum authentication age
+(``maxAge``, seconds). ``acr`` values map to numeric levels of assurance; an unknown
+or malformed ``acr`` is the lowest level; an ``amr`` method such as ``mfa`` can lift a
+token to its level. Licensed features carry their own requirements in the license's
+``stepUp`` claim, checked by :func:`require_feature` in the application.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from licensing_core.domain.errors import DomainError, Unauthenticated
+from licensing_core.settings import ConfigurationError, get_settings, per_settings
+
+
+class StepUpRequired(Unauthenticated):
+    """A valid token whose authentication is too weak or too old for the action."""
+
+    code = "STEP_UP_REQUIRED"
+    title = "Stronger authentication required"
+
+    def __init__(self, detail: str, *, acr_values: Sequence[str], max_age: int | None) -> None:
+        super().__init__(detail, acrValues=list(acr_values), maxAge=max_age)
+        self.acr_values = tuple(acr_values)
+        self.max_age = max_age
+
+    @property
+    def challenge(self) -> str:
+        """The RFC 9470 ``WWW-Authenticate`` value, with only the parameters that apply."""
+        parts = [
+            'Bearer error="insufficient_user_authentication"',
+            f'error_description="{_quoted(self.detail)}"',
+        ]
+        if self.acr_values:
+            parts.append(f'acr_values="{_quoted(" ".join(self.acr_values))}"')
+        if self.max_age is not None:
+            parts.append(f"max_age={self.max_age}")
+        return ", ".join(parts)
+
+
+class LicenseExpired(DomainError):
+    code = "LICENSE_EXPIRED"
+    title = "License expired"
+
+
+def _quoted(text: str) -> str:
+    """A quoted-string body (RFC 9110): no quotes, backslashes or control characters."""
+    return "".join(c for c in text if c not in '"\\' and c.isprintable())
+
+
+@dataclass(frozen=True)
+class Requirement:
+    acr_values: tuple[str, ...]
+    max_age: int | None
+    only_sensitive_tiers: bool = False
+
+
+@dataclass(frozen=True)
+class Policy:
+    acr_levels: Mapping[str, int]
+    amr_levels: Mapping[str, int]
+    actions: Mapping[str, Requirement] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, document: Mapping[str, Any]) -> Policy:
+        try:
+            return cls(
+                acr_levels={str(k): int(v) for k, v in document["acrLevels"].items()},
+                amr_levels={str(k): int(v) for k, v in document.get("amrLevels", {}).items()},
+                actions={
+                    name: requirement(
+                        rule, only_sensitive_tiers=bool(rule.get("onlySensitiveTiers"))
+                    )
+                    for name, rule in document.get("actions", {}).items()
+                },
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ConfigurationError(f"invalid step-up policy: {error}") from error
+
+    def level(self, claims: Mapping[str, Any]) -> int:
+        """The assurance level of a token: its ``acr``, lifted by its ``amr`` methods."""
+        acr = claims.get("acr")
+        level = self.acr_levels.get(acr, 0) if isinstance(acr, str) else 0
+        amr = claims.get("amr")
+        if isinstance(amr, list):
+            level = max([level, *(self.amr_levels.get(m, 0) for m in amr if isinstance(m, str))])
+        return level
+
+    def required_level(self, acr_values: Sequence[str]) -> int:
+        """Any of the values satisfies: the lowest of their levels (unknown values count
+        as unreachable, so a typo in the policy never lowers the bar)."""
+        return min((self.acr_levels.get(value, 99) for value in acr_values), default=0)
+
+    def check(self, rule: Requirement, claims: Mapping[str, Any], now: float, what: str) -> None:
+        """Raise :class:`StepUpRequired` when ``claims`` fall short of ``rule``."""
+        if rule.acr_values and self.level(claims) < self.required_level(rule.acr_values):
+            raise StepUpRequired(
+                f"{what} needs a stronger authentication ({' or '.join(rule.acr_values)})",
+                acr_values=rule.acr_values,
+                max_age=rule.max_age,
+            )
+        if rule.max_age is not None:
+            auth_time = claims.get("auth_time")
+            fresh = isinstance(auth_time, int | float) and not isinstance(auth_time, bool)
+            if not fresh or now - auth_time > rule.max_age:  # type: ignore[operator]
+                raise StepUpRequired(
+                    f"{what} needs an authentication within the last {rule.max_age} seconds",
+                    acr_values=rule.acr_values,
+                    max_age=rule.max_age,
+                )
+
+
+def requirement(rule: Mapping[str, Any], *, only_sensitive_tiers: bool = False) -> Requirement:
+    """A requirement from its JSON form ``{acr, maxAge}`` (``acr``: one value, a
+    space-separated list or a JSON list)."""
+    acr = rule.get("acr") or ()
+    values = tuple(acr.split()) if isinstance(acr, str) else tuple(str(v) for v in acr)
+    max_age = rule.get("maxAge")
+    return Requirement(values, None if max_age is None else int(max_age), only_sensitive_tiers)
+
+
+@cache
+def _default_document() -> dict[str, Any]:
+    text = resources.files("licensing_core").joinpath("stepup_policy.json").read_text()
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+@per_settings
+def get_policy() -> Policy:
+    """The configured policy: the packaged default, or ``LICENSING_STEP_UP_POLICY``."""
+    override = get_settings().step_up_policy
+    if not override:
+        return Policy.parse(_default_document())
+    text = override if override.lstrip().startswith("{") else Path(override).read_text()
+    try:
+        return Policy.parse(json.loads(text))
+    except json.JSONDecodeError as error:
+        raise ConfigurationError(f"LICENSING_STEP_UP_POLICY is not JSON: {error}") from error
+
+
+def enforce(
+    action: str, claims: Mapping[str, Any], now: float, *, sensitive_tier: bool = False
+) -> None:
+    """Refuse ``action`` unless the caller's token meets the policy's requirement."""
+    rule = get_policy().actions.get(action)
+    if rule is None or (rule.only_sensitive_tiers and not sensitive_tier):
+        return
+    get_policy().check(rule, claims, now, f"this action ({action})")
+
+
+def require_feature(
+    license_claims: Mapping[str, Any],
+    feature: str,
+    id_token_claims: Mapping[str, Any],
+    now: float,
+    *,
+    policy: Policy | None = None,
+) -> None:
+    """For applications: may this user use ``feature`` of this license right now?
+
+    Raises :class:`LicenseExpired` when the license expired mid-action, ``NotLicensed``
+    (a :class:`DomainError` with code ``FEATURE_NOT_LICENSED``) when the feature is not
+    granted, and :class:`StepUpRequired` (with the ready ``challenge`` header value) when
+    the tier demands a stronger or more recent login for it.
+    """
+    exp = license_claims.get("exp")
+    if not isinstance(exp, int | float) or now > exp:
+        raise LicenseExpired("the license has expired")
+    if feature not in (license_claims.get("features") or ()):
+        raise DomainError(f"feature {feature!r} is not licensed", code="FEATURE_NOT_LICENSED")
+    rules = license_claims.get("stepUp") or {}
+    if feature in rules:
+        (policy or get_policy()).check(
+            requirement(rules[feature]), id_token_claims, now, f"the feature {feature!r}"
+        )
