@@ -156,6 +156,13 @@ def api_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def with_api_table(readme: str) -> str:
+    """``readme`` with the table between its api-table markers regenerated."""
+    start = readme.index("\n", readme.index("<!-- api-table")) + 1
+    end = readme.index("<!-- /api-table -->")
+    return readme[:start] + api_table() + readme[end:]
+
+
 def render() -> str:
     return json.dumps(build(), indent=2, sort_keys=True) + "\n"
 
@@ -178,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
         target = Path(str(resources.files("licensing_core").joinpath(COMMITTED)))
         target.write_text(render(), encoding="utf-8")
         print(f"wrote {target}")
+        readme = target.parents[4] / "README.md"
+        if readme.is_file():
+            readme.write_text(with_api_table(readme.read_text()), encoding="utf-8")
+            print(f"updated the API table of {readme}")
         return 0
     sys.stdout.write(render())
     return 0

@@ -194,6 +194,23 @@ ROUTES: tuple[Route, ...] = (
           "force_deactivate", "Deactivate a machine as an administrator", A,
           response=s.Deactivation, tables=_rw("licenses", "activations", "uniques", "audit"),
           tag="activations"),
+    # Identity-first licensing
+    Route("POST", "/customers/{customerId}/deactivate", "deactivate_customer",
+          "Deactivate an identity: its licenses stop at once and its seats are freed", A,
+          request=s.CustomerStatusChange, response=s.Customer, step_up="identity.deactivate",
+          tables=_rw("customers", "licenses", "activations", "uniques", "audit"), tag="identity"),
+    Route("POST", "/customers/{customerId}/reactivate", "reactivate_customer",
+          "Reactivate an identity", A, request=s.CustomerStatusChange, response=s.Customer,
+          tables=_rw("customers", "audit"), tag="identity"),
+    Route("POST", "/usage", "report_usage",
+          "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
+          request=s.UsageReport, response=s.UsageResult,
+          tables=_ro("products", "features", "tiers", "customers", "licenses", "activations")
+          + _rw("usage"),
+          signing_key="verify", tag="identity"),
+    Route("GET", "/customers/{customerId}/usage", "customer_usage",
+          "An identity's usage counters", A, response=s.UsageList,
+          tables=_ro("customers", "usage"), tag="identity"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
           response=s.JwkSet, signing_key="verify", tag="discovery"),

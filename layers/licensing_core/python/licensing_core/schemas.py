@@ -511,6 +511,53 @@ class ActivationList(ApiModel):
     max_users: int
 
 
+class CustomerStatusChange(RequestModel):
+    reason: Reason | None = None
+
+
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]
+
+
+class UsageReport(RequestModel):
+    """Usage of a metered quota, reported by an application for the identity it serves."""
+
+    client_id: ClientId | None = Field(default=None, description="An activation's clientId.")
+    key_token: TokenText | None = Field(default=None, description="Or the license key.")
+    meter: FeatureKey = Field(description="A quota of the tier, e.g. `api_calls`.")
+    quantity: Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+    idempotency_key: IdempotencyKey = Field(
+        description="Unique per report: a retry with the same key counts once."
+    )
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> UsageReport:
+        if (self.client_id is None) == (self.key_token is None):
+            raise ValueError("give exactly one of clientId and keyToken")
+        return self
+
+
+class UsageResult(ApiModel):
+    meter: str
+    used: int
+    limit: int
+    remaining: int
+    period_ends_at: datetime
+    replayed: bool = Field(description="True when this idempotency key was already counted.")
+
+
+class UsageCounter(ApiModel):
+    license_id: str
+    meter: str
+    period: str
+    used: int
+    limit: int
+    period_ends_at: datetime
+
+
+class UsageList(ApiModel):
+    items: list[UsageCounter]
+
+
 class Jwk(ApiModel):
     """A public RSA signing key (RFC 7517); private members are never present."""
 

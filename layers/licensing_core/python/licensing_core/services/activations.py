@@ -264,7 +264,7 @@ def _sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
     return also
 
 
-def _find(client_id: str) -> ActivationRecord:
+def find(client_id: str) -> ActivationRecord:
     license_id, activation_id = rules.parse_client_id(client_id)
     record = store.get_activation(license_id, activation_id)
     if record is None:
@@ -276,7 +276,7 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
     """A fresh token, only while the activation lives and the license is usable: the
     token is returned only if the conditional write that records it succeeded."""
     now = utcnow()
-    record = _find(body.client_id)
+    record = find(body.client_id)
     if record.status != "active" or rules.is_dead(
         record.last_heartbeat_at, int(record.ttl_seconds), now
     ):
@@ -284,7 +284,7 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
             "this activation missed its heartbeats and is dead: activate again",
             code="ACTIVATION_DEAD",
         )
-    license, customer = _usable(record, now)
+    license, customer = usable(record, now)
     catalog = ProductCatalog.load(license.product_id)
     token = _machine_token(record, body.client_id, license, customer, catalog, now)
     try:
@@ -294,12 +294,12 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
             alive_since=now - timedelta(seconds=int(record.ttl_seconds)),
         )
     except store.Stale:  # revoked, deactivated or reclaimed meanwhile: say which
-        _usable(_find(body.client_id), now)
+        usable(find(body.client_id), now)
         raise Gone("this activation is dead: activate again", code="ACTIVATION_DEAD") from None
     return token
 
 
-def _usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
+def usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
     """The license and identity behind an activation, if both are usable right now."""
     license, customer = license_store.license_and_customer(record.license_id, record.customer_id)
     if license is None:
@@ -320,13 +320,13 @@ def _usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, Cus
 def deactivate(body: schemas.DeactivateRequest) -> schemas.Deactivation:
     """Free the machine's seat; a second call frees nothing more."""
     try:
-        record = _find(body.client_id)
+        record = find(body.client_id)
     except NotFound:
         return schemas.Deactivation(deactivated=False)
-    return schemas.Deactivation(deactivated=_remove(record, "activation.deactivated", SYSTEM_ACTOR))
+    return schemas.Deactivation(deactivated=remove(record, "activation.deactivated", SYSTEM_ACTOR))
 
 
-def _remove(record: ActivationRecord, action: str, actor: str) -> bool:
+def remove(record: ActivationRecord, action: str, actor: str) -> bool:
     license = license_store.get_license(record.license_id)
     audit = license_store.audit_entry(
         record.license_id,
@@ -367,4 +367,4 @@ def force_deactivate(license_id: str, activation_id: str, actor: str) -> schemas
         raise NotFound(
             f"no activation {activation_id} on license {license_id}", code="ACTIVATION_NOT_FOUND"
         )
-    return schemas.Deactivation(deactivated=_remove(record, "activation.revoked", actor))
+    return schemas.Deactivation(deactivated=remove(record, "activation.revoked", actor))

@@ -355,7 +355,7 @@ def referenced(load: Any, field: str) -> Any:
         raise ValidationFailed(f"{field}: {error.detail}", code=error.code, field=field) from error
 
 
-def _customer(record: CustomerRecord) -> schemas.Customer:
+def customer_view(record: CustomerRecord) -> schemas.Customer:
     return schemas.Customer(
         customer_id=record.customer_id,
         tenant_id=record.tenant_id,
@@ -388,15 +388,15 @@ def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
         updated_at=now,
     )
     store.insert_customer(record)
-    return _customer(record)
+    return customer_view(record)
 
 
 def get_customer(customer_id: str) -> schemas.Customer:
-    return _customer(store.get_customer(customer_id))
+    return customer_view(store.get_customer(customer_id))
 
 
 def list_tenant_customers(tenant_id: str, query: schemas.PageQuery) -> schemas.CustomerPage:
     if tenant_id != DEFAULT_TENANT:
         store.get_tenant(tenant_id)
     records, cursor = store.page_customers(tenant_id, query.limit, query.cursor)
-    return schemas.CustomerPage(items=[_customer(r) for r in records], next_cursor=cursor)
+    return schemas.CustomerPage(items=[customer_view(r) for r in records], next_cursor=cursor)

@@ -216,6 +216,40 @@ class AuditRecord(StoredModel):
     at = UTCDateTimeAttribute()
 
 
+class UsageByCustomer(GlobalSecondaryIndex["UsageRecord"]):
+    class Meta:
+        index_name = "by-customer"
+        projection = AllProjection()
+
+    customer_id = UnicodeAttribute(hash_key=True)
+    usage_key = UnicodeAttribute(range_key=True)
+
+
+class UsageRecord(StoredModel):
+    """A usage counter of one (license, meter, period). Written with one conditional
+    update that also records the idempotency key (attributes ``idem_<hash>``)."""
+
+    logical_name = "usage"
+
+    class Meta:
+        table_name = "usage"
+        billing_mode = "PAY_PER_REQUEST"
+
+    counter_key = UnicodeAttribute(hash_key=True)  # <licenseId>#<meter>
+    period = UnicodeAttribute(range_key=True)  # 2026-11 or 2026-11-23
+    usage_key = UnicodeAttribute()  # <period>#<licenseId>#<meter>
+    customer_id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    license_id = UnicodeAttribute()
+    meter = UnicodeAttribute()
+    used = NumberAttribute(default=0)
+    limit = NumberAttribute()
+    period_ends_at = UTCDateTimeAttribute()
+    expires_ttl = TTLAttribute(null=True)
+
+    by_customer = UsageByCustomer()
+
+
 class UniqueRecord(StoredModel):
     """Claims a value that must be unique (``PRODUCT_CODE#rdn.identity``), written in
     the same transaction as the record that owns it."""
@@ -240,5 +274,6 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     LicenseRecord,
     ActivationRecord,
     AuditRecord,
+    UsageRecord,
     UniqueRecord,
 )

@@ -1,0 +1,86 @@
+"""Per-identity usage metering against the tier's quotas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from licensing_core import schemas
+from licensing_core.domain.errors import Gone, ValidationFailed
+from licensing_core.domain.ids import utcnow
+from licensing_core.services import activations, licenses
+from licensing_core.services.catalog import ProductCatalog
+from licensing_core.store import catalog as catalog_store
+from licensing_core.store import usage as store
+from licensing_core.store.models import CustomerRecord, LicenseRecord
+
+
+def period_of(kind: str, now: datetime) -> tuple[str, datetime]:
+    """The counter's period key and when it ends: counters roll over by key, no job."""
+    if kind == "day":
+        start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return start.strftime("%Y-%m-%d"), datetime.fromordinal(start.toordinal() + 1).replace(
+            tzinfo=UTC
+        )
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
+    return first.strftime("%Y-%m"), following
+
+
+def _holder(body: schemas.UsageReport, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
+    """The license and identity the report is for, if both are usable right now."""
+    if body.key_token is not None:
+        verified = licenses.verified_license(body.key_token, licenses.timestamp(now))
+        return verified.license, verified.customer
+    record = activations.find(body.client_id or "")
+    if record.status != "active":
+        raise Gone("this activation is dead: activate again", code="ACTIVATION_DEAD")
+    return activations.usable(record, now)
+
+
+def report(body: schemas.UsageReport) -> schemas.UsageResult:
+    now = utcnow()
+    license, customer = _holder(body, now)
+    tier = ProductCatalog.load(license.product_id).tier(license.tier_id)
+    quota = tier.quotas.get(body.meter)
+    if quota is None:
+        raise ValidationFailed(
+            f"the tier has no quota named {body.meter!r}",
+            code="UNKNOWN_METER",
+            meters=sorted(tier.quotas),
+        )
+    period, ends = period_of(quota.get("period", "month"), now)
+    counter = store.Counter(
+        license_id=license.license_id,
+        customer_id=customer.customer_id,
+        tenant_id=customer.tenant_id,
+        meter=body.meter,
+        period=period,
+        period_ends_at=ends,
+        limit=int(quota["limit"]),
+    )
+    used, replayed = store.add(counter, body.quantity, body.idempotency_key)
+    return schemas.UsageResult(
+        meter=body.meter,
+        used=used,
+        limit=counter.limit,
+        remaining=max(counter.limit - used, 0),
+        period_ends_at=ends,
+        replayed=replayed,
+    )
+
+
+def for_customer(customer_id: str) -> schemas.UsageList:
+    catalog_store.get_customer(customer_id)
+    return schemas.UsageList(
+        items=[
+            schemas.UsageCounter(
+                license_id=r.license_id,
+                meter=r.meter,
+                period=r.period,
+                used=int(r.used),
+                limit=int(r.limit),
+                period_ends_at=r.period_ends_at,
+            )
+            for r in store.customer_counters(customer_id)
+        ]
+    )
