@@ -14,10 +14,10 @@ PYTEST_ARGS ?=
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sdk/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,cli]" -e ./sdk
 	touch $(STAMP)
 
 venv: $(STAMP)  ## Create the virtualenv and install everything
@@ -37,7 +37,7 @@ test-unit test-integration test-infra test-e2e: test-%: $(STAMP)
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/licensing_core/python functions local cdk
+	$(BIN)/mypy layers/licensing_core/python functions local cdk cli sdk/src
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

@@ -82,6 +82,43 @@ def new_license(ids: dict[str, str], n: int) -> tuple[str, str]:
     return key.license_id, key.key_token
 
 
+def test_twenty_concurrent_usage_reports_never_exceed_the_quota(
+    five_seat_tier: dict[str, str],
+) -> None:
+    """Quota 100, 20 reporters of 7: 14 fit (98); retries of every key count once."""
+    tier = catalog.create_tier(
+        five_seat_tier["product"],
+        schemas.TierCreate(
+            code=f"metered-{random.getrandbits(32)}",
+            name="Metered",
+            monthly_price=0,
+            annual_price=0,
+            currency="EUR",
+            billing_periods=["monthly"],
+            max_users=SEATS,
+            quotas={"api_calls": schemas.Quota(limit=100)},
+        ),
+    )
+    _, key_token = new_license({**five_seat_tier, "tier": tier.tier_id}, 0)
+
+    def report(n: int) -> int:
+        return invoke(
+            "POST",
+            "/usage",
+            body={
+                "keyToken": key_token,
+                "meter": "api_calls",
+                "quantity": 7,
+                "idempotencyKey": f"k{n}",
+            },
+        ).status
+
+    for _ in range(2):  # the second round retries every key
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = Counter(pool.map(report, range(20)))
+        assert statuses == Counter({200: 14, 429: 6}), statuses
+
+
 def race(key_token: str, machines: list[str]) -> Counter[int]:
     barrier = threading.Barrier(len(machines))
 

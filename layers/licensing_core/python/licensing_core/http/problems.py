@@ -102,12 +102,16 @@ def _challenge(error: errors.DomainError) -> dict[str, str]:
 
 def from_error(error: errors.DomainError, *, instance: str | None = None) -> dict[str, Any]:
     """The response for a domain error: status from the mapping, code from the error."""
+    headers = _challenge(error)
+    retry_after = error.extensions.get("retryAfterSeconds")
+    if isinstance(retry_after, int):
+        headers["retry-after"] = str(retry_after)
     return problem_response(
         status_of(error),
         error.code,
         error.title,
         error.detail,
         instance=instance,
-        headers=_challenge(error),
+        headers=headers,
         extensions=error.extensions,
     )
