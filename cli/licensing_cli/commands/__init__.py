@@ -1,0 +1,16 @@
+"""One module per command group; each exposes ``register(registry)``."""
+
+from licensing_cli.commands import (
+    activations,
+    customers,
+    features,
+    keys,
+    licenses,
+    login,
+    products,
+    tenants,
+    tiers,
+    usage,
+)
+
+GROUPS = (login, products, features, tiers, tenants, customers, licenses, activations, usage, keys)

@@ -1,0 +1,430 @@
+"""``licensing licenses``: issue (one, or many from a CSV), show, list, revoke, suspend,
+reinstate, renew, regenerate, audit, history."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from licensing_cli import bulk
+from licensing_cli.commands.common import Registry, add_paging, expiry, show_page
+from licensing_cli.context import Context
+from licensing_cli.errors import UsageError
+from licensing_cli.output import Col, ident, text
+from licensing_cli.resolve import DEFAULT_TENANT, Resolver, pages, segment
+
+COLUMNS = (
+    ident("License id", "licenseId"),
+    Col("Product", "productCode"),
+    Col("Tier", "tierId"),
+    Col("Status", "status"),
+    Col("Expires", lambda lic: "perpetual" if lic.get("perpetual") else lic.get("expiresAt")),
+    Col("Seats in use", "activeSeats"),
+)
+RECORD = (
+    Col("License id", "licenseId"),
+    Col("Status", "status"),
+    Col("Why", lambda lic: _status_note(lic.get("statusNote"))),
+    Col("Product", lambda lic: f"{lic.get('productCode')} ({lic.get('productId')})"),
+    Col("Tier", "tierId"),
+    Col("Customer", "customerId"),
+    Col("Tenant", "tenantId"),
+    Col("Expires", lambda lic: "never (perpetual)" if lic.get("perpetual") else lic["expiresAt"]),
+    Col("Seats in use", "activeSeats"),
+    Col("Key generation", "generation"),
+    Col("Created", "createdAt"),
+    Col("Updated", "updatedAt"),
+)
+KEY_RECORD = (Col("License id", "licenseId"), Col("Expires", "expiresAt"))
+HISTORY = (
+    Col("At", "at"),
+    Col("Action", "action", "bold"),
+    Col("Actor", "actor"),
+    Col("Reason", "reason"),
+    Col("Details", "details"),
+)
+#: How far the server's clock may be from ours when reconciling an interrupted row.
+CLOCK_SKEW = timedelta(minutes=5)
+CSV_HELP = """\
+bulk issue (--from FILE.csv): a header row, then one license per row; columns
+  customer   customer id, or email (in --tenant)      aliases: customerId, email
+  product    product id or code (else --product)      aliases: productId
+  tier       tier id or code (else --tier)            aliases: tierId
+  expiresAt  2027-01-31, a timestamp, +365d, or "perpetual" (else --expires)
+  perpetual  true/yes/1 for a perpetual license (else --perpetual)
+Progress is journaled in FILE.csv.journal.jsonl (0600, holds the keys): run the same
+command again after an interruption or a failed row, and done rows are skipped."""
+
+
+def _status_note(note: Mapping[str, Any] | None) -> str | None:
+    if not note:
+        return None
+    return (
+        f"{note.get('reason') or 'no reason given'} (by {note.get('by')}, {text(note.get('at'))})"
+    )
+
+
+def register(cli: Registry) -> None:
+    group = cli.group("licenses", "License keys: issue, inspect, change, audit")
+    issue_cmd = cli.command(
+        group, "issue", issue, "Issue a license key (or many: --from)", CSV_HELP
+    )
+    issue_cmd.add_argument("--customer", help="customer id or email")
+    issue_cmd.add_argument("--product", help="product id or code")
+    issue_cmd.add_argument("--tier", help="tier id or code")
+    issue_cmd.add_argument("--expires", help="2027-01-31, a timestamp, +365d")
+    issue_cmd.add_argument("--perpetual", action="store_true", help="a 100-year license")
+    issue_cmd.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of emails")
+    issue_cmd.add_argument("--idempotency-key", help="sent as the Idempotency-Key header")
+    _bulk_options(issue_cmd, "CSV")
+
+    show_cmd = cli.command(group, "show", show, "Show a license")
+    show_cmd.add_argument("license", help="license id")
+    list_cmd = cli.command(group, "list", list_, "List a customer's licenses")
+    list_cmd.add_argument("--customer", required=True, help="customer id or email")
+    list_cmd.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of an email")
+    add_paging(list_cmd)
+
+    revoke_cmd = cli.command(group, "revoke", revoke, "Revoke licenses for good (idempotent)")
+    revoke_cmd.add_argument("license", nargs="*", help="license id(s)")
+    revoke_cmd.add_argument("--reason", required=True)
+    _bulk_options(revoke_cmd, "IDS.txt")
+    for name, help, reason in (
+        ("suspend", "Suspend a license (reversible)", True),
+        ("reinstate", "Reinstate a suspended license", False),
+    ):
+        command = cli.command(group, name, _status_change(name), help)
+        command.add_argument("license", help="license id")
+        command.add_argument("--reason", required=reason)
+
+    renew_cmd = cli.command(group, "renew", renew, "Extend a license; prints the new key")
+    renew_cmd.add_argument("license", help="license id")
+    renew_cmd.add_argument("--expires", required=True, help="2027-01-31, a timestamp, +365d")
+    regen_cmd = cli.command(group, "regenerate", regenerate, "Sign a new key from the catalog")
+    regen_cmd.add_argument("license", help="license id")
+    regen_cmd.add_argument(
+        "--revoke-previous", action="store_true", help="earlier keys validate as SUPERSEDED"
+    )
+    audit_cmd = cli.command(group, "audit", audit, "Compare a key's claims with the database")
+    audit_cmd.add_argument("license", help="license id")
+    source = audit_cmd.add_mutually_exclusive_group()
+    source.add_argument("--key", dest="key_token", help="a key to audit (default: the last one)")
+    source.add_argument("--key-file", type=Path, help="read the key to audit from a file")
+    history_cmd = cli.command(group, "history", history, "A license's audit trail, newest first")
+    history_cmd.add_argument("license", help="license id")
+    add_paging(history_cmd)
+
+
+def _bulk_options(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--from", dest="source", type=Path, metavar=what, help="bulk input file")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="bulk: go on past failed rows (default: stop)"
+    )
+
+
+def _path(license_id: str, action: str = "") -> str:
+    return f"/license-keys/{segment(license_id)}" + (f"/{action}" if action else "")
+
+
+def _render_license(ctx: Context, title: str) -> Callable[[Any], None]:
+    return lambda data: ctx.out.record(data, RECORD, title=title)
+
+
+def _render_key(ctx: Context, title: str) -> Callable[[Any], None]:
+    def render(data: Any) -> None:
+        ctx.out.record(data, KEY_RECORD, title=title)
+        ctx.out.print(Text("License key (give it to the customer):", style="bold"))
+        ctx.out.raw(data["keyToken"])
+
+    return render
+
+
+# --- issue -------------------------------------------------------------------------
+
+
+def _expiry_fields(expires: str | None, perpetual: bool, where: str) -> dict[str, Any]:
+    if expires and expires.strip().lower() in ("perpetual", "never"):
+        expires, perpetual = None, True
+    if bool(expires) == perpetual:
+        raise UsageError(f"{where}: give exactly one of an expiry and perpetual")
+    return {"perpetual": True} if perpetual else {"expiresAt": expiry(expires or "")}
+
+
+def issue(ctx: Context, args: argparse.Namespace) -> int:
+    if args.source:
+        return _issue_many(ctx, args)
+    missing = [f"--{n}" for n in ("customer", "product", "tier") if not getattr(args, n)]
+    if missing:
+        raise UsageError(f"missing {', '.join(missing)} (or --from FILE.csv)")
+    resolver = Resolver(ctx.api)
+    body = _license_body(
+        resolver,
+        {"customer": args.customer, "product": args.product, "tier": args.tier},
+        args.tenant,
+    )
+    body.update(_expiry_fields(args.expires, args.perpetual, "licenses issue"))
+    headers = {"Idempotency-Key": args.idempotency_key} if args.idempotency_key else None
+    response = ctx.api.post("/license-keys", body, headers=headers)
+    ctx.out.emit(response, _render_key(ctx, "License issued"))
+    return 0
+
+
+def _license_body(resolver: Resolver, refs: Mapping[str, str], tenant: str) -> dict[str, Any]:
+    product_id = resolver.product(refs["product"])
+    return {
+        "productId": product_id,
+        "tierId": resolver.tier(product_id, refs["tier"]),
+        "customerId": resolver.customer(refs["customer"], tenant),
+    }
+
+
+_CSV_COLUMNS = {
+    "customer": "customer",
+    "customerid": "customer",
+    "email": "customer",
+    "product": "product",
+    "productid": "product",
+    "productcode": "product",
+    "tier": "tier",
+    "tierid": "tier",
+    "tiercode": "tier",
+    "expiresat": "expires",
+    "expires": "expires",
+    "expiry": "expires",
+    "perpetual": "perpetual",
+}
+_TRUE = ("1", "true", "yes", "y")
+
+
+def read_csv(path: Path, args: argparse.Namespace) -> list[bulk.Item]:
+    """Validate the whole file before anything is issued: one item per data row."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as stream:
+            rows = list(csv.reader(stream))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise UsageError(f"cannot read {path}: {error}") from error
+    if not rows:
+        raise UsageError(f"{path} is empty")
+    header = [
+        _CSV_COLUMNS.get(h.strip().lower().replace("_", "").replace(" ", "")) for h in rows[0]
+    ]
+    defaults = {"product": args.product, "tier": args.tier}
+    for column in ("customer", "product", "tier"):
+        if column not in header and not defaults.get(column):
+            raise UsageError(f"{path}: no {column!r} column (nor --{column})", hint=CSV_HELP)
+    items, problems = [], []
+    for number, row in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in row):
+            continue
+        fields = {name: cell.strip() for name, cell in zip(header, row, strict=False) if name}
+        refs = {
+            key: fields.get(key) or defaults.get(key) or ""
+            for key in ("customer", "product", "tier")
+        }
+        try:
+            if not all(refs.values()):
+                raise UsageError("customer, product and tier are required")
+            when = _expiry_fields(
+                fields.get("expires") or args.expires,
+                fields.get("perpetual", "").lower() in _TRUE or args.perpetual,
+                f"line {number}",
+            )
+        except UsageError as error:
+            problems.append(f"line {number}: {error}")
+            continue
+        data = {**refs, **when}
+        # what the row says, never what it computes to (+30d must give the same key tomorrow)
+        asked = [fields.get("expires") or args.expires, fields.get("perpetual") or args.perpetual]
+        key = bulk.row_key("issue", refs, asked, args.tenant)
+        items.append(bulk.Item(number, key, refs["customer"], data))
+    if problems:
+        raise UsageError(f"{path} has {len(problems)} bad row(s):\n  " + "\n  ".join(problems[:10]))
+    return items
+
+
+def _issue_many(ctx: Context, args: argparse.Namespace) -> int:
+    items = read_csv(args.source, args)
+    resolver = Resolver(ctx.api)
+    done, _ = bulk.Journal(args.source).state()
+    known = {entry.get("result", {}).get("licenseId") for entry in done.values()}
+
+    def perform(item: bulk.Item) -> Mapping[str, Any]:
+        body = _license_body(resolver, item.data, args.tenant)
+        body.update({k: item.data[k] for k in ("expiresAt", "perpetual") if k in item.data})
+        key = ctx.api.post("/license-keys", body, headers={"Idempotency-Key": item.key}).data
+        known.add(key["licenseId"])
+        return {k: key[k] for k in ("licenseId", "expiresAt", "keyToken")}
+
+    def reconcile(item: bulk.Item, pending: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """A license of this customer, product and tier created since the row went out."""
+        body = _license_body(resolver, item.data, args.tenant)
+        since = datetime.fromisoformat(str(pending["at"]).replace("Z", "+00:00")) - CLOCK_SKEW
+        for lic in pages(ctx.api, f"/customers/{segment(body['customerId'])}/license-keys"):
+            created = datetime.fromisoformat(str(lic["createdAt"]).replace("Z", "+00:00"))
+            if (
+                lic["productId"] == body["productId"]
+                and lic["tierId"] == body["tierId"]
+                and lic["licenseId"] not in known
+                and created >= since
+            ):
+                known.add(lic["licenseId"])
+                return {"licenseId": lic["licenseId"], "expiresAt": lic["expiresAt"]}
+        return None
+
+    operation = bulk.Operation(
+        "issue",
+        "issued",
+        perform,
+        reconcile,
+        columns=(ident("License id", "licenseId"), Col("Expires", "expiresAt")),
+    )
+    return bulk.run(ctx.out, args.source, items, operation, keep_going=args.keep_going)
+
+
+# --- read --------------------------------------------------------------------------
+
+
+def show(ctx: Context, args: argparse.Namespace) -> None:
+    ctx.out.emit(ctx.api.get(_path(args.license)), _render_license(ctx, "License"))
+
+
+def list_(ctx: Context, args: argparse.Namespace) -> None:
+    customer_id = Resolver(ctx.api).customer(args.customer, args.tenant)
+    path = f"/customers/{segment(customer_id)}/license-keys"
+    show_page(ctx, args, path, COLUMNS, title=f"Licenses of {customer_id}", empty="no licenses")
+
+
+def history(ctx: Context, args: argparse.Namespace) -> None:
+    show_page(ctx, args, _path(args.license, "history"), HISTORY, title="History", empty="none")
+
+
+# --- change ------------------------------------------------------------------------
+
+
+def _status_change(action: str) -> Callable[[Context, argparse.Namespace], None]:
+    def change(ctx: Context, args: argparse.Namespace) -> None:
+        body = {"reason": args.reason} if args.reason else {}
+        response = ctx.api.post(_path(args.license, action), body)
+        ctx.out.emit(response, _render_license(ctx, f"License {response.data.get('status')}"))
+
+    change.__doc__ = f"POST /license-keys/{{id}}/{action}"
+    return change
+
+
+def revoke(ctx: Context, args: argparse.Namespace) -> int:
+    if args.source and args.license:
+        raise UsageError("give license ids or --from FILE, not both")
+    if not args.source:
+        if not args.license:
+            raise UsageError("give a license id (or --from FILE)")
+        for license_id in args.license:
+            response = ctx.api.post(_path(license_id, "revoke"), {"reason": args.reason})
+            ctx.out.emit(response, _render_license(ctx, "License revoked"))
+        return 0
+    items = []
+    try:
+        lines = args.source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {args.source}: {error}") from error
+    for number, line in enumerate(lines, 1):
+        license_id = line.split("#", 1)[0].strip()
+        if license_id:
+            items.append(bulk.Item(number, bulk.row_key("revoke", license_id), license_id))
+
+    def perform(item: bulk.Item) -> Mapping[str, Any]:
+        data = ctx.api.post(_path(item.label, "revoke"), {"reason": args.reason}).data
+        return {"licenseId": data["licenseId"], "licenseStatus": data["status"]}
+
+    operation = bulk.Operation(
+        "revoke", "revoked", perform, columns=(Col("License status", "licenseStatus"),)
+    )
+    return bulk.run(ctx.out, args.source, items, operation, keep_going=args.keep_going)
+
+
+def renew(ctx: Context, args: argparse.Namespace) -> None:
+    response = ctx.api.post(_path(args.license, "renew"), {"expiresAt": expiry(args.expires)})
+    ctx.out.emit(response, _render_key(ctx, "License renewed"))
+
+
+def regenerate(ctx: Context, args: argparse.Namespace) -> None:
+    body = {"revokePrevious": args.revoke_previous}
+    response = ctx.api.post(_path(args.license, "regenerate"), body)
+    ctx.out.emit(response, _render_key(ctx, "New key signed"))
+
+
+# --- audit -------------------------------------------------------------------------
+
+
+def audit(ctx: Context, args: argparse.Namespace) -> None:
+    token = args.key_token
+    if args.key_file:
+        try:
+            token = args.key_file.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise UsageError(f"cannot read {args.key_file}: {error}") from error
+    body = {"token": token} if token else {}
+    response = ctx.api.post(_path(args.license, "audit"), body)
+    ctx.out.emit(response, lambda data: render_audit(ctx, args.license, data))
+
+
+def change(in_token: Any, expected: Any) -> str:
+    """What changed, in a few words: ``+audit_log -sso`` for lists, else ``a → b``."""
+    if isinstance(in_token, list) and isinstance(expected, list):
+        added = [f"+{v}" for v in expected if v not in in_token]
+        removed = [f"-{v}" for v in in_token if v not in expected]
+        return " ".join(added + removed) or "reordered"
+    return f"{text(in_token)} → {text(expected)}"
+
+
+def diff_rows(claim: str, in_token: Any, expected: Any) -> list[dict[str, Any]]:
+    """One row per differing leaf: ``limits.maxUsers  5  7`` rather than two whole objects."""
+    if isinstance(in_token, dict) and isinstance(expected, dict):
+        rows: list[dict[str, Any]] = []
+        for key in sorted(set(in_token) | set(expected), key=str):
+            if in_token.get(key) != expected.get(key):
+                rows += diff_rows(f"{claim}.{key}", in_token.get(key), expected.get(key))
+        return rows
+    return [
+        {
+            "claim": claim,
+            "inToken": in_token,
+            "expected": expected,
+            "change": change(in_token, expected),
+        }
+    ]
+
+
+def render_audit(ctx: Context, license_id: str, data: Mapping[str, Any]) -> None:
+    status = data.get("status")
+    if status == "consistent":
+        ctx.out.print(Text("consistent: the key's claims match the database", style="green"))
+        return
+    if status == "encrypted":
+        ctx.out.print(Text("encrypted: a JWE cannot be audited without its private key"))
+        return
+    differences = list(data.get("differences", []))
+    ctx.out.print(
+        Text(
+            f"drift: {len(differences)} claim(s) differ from what the database would sign now",
+            style="bold yellow",
+        )
+    )
+    rows = [r for d in differences for r in diff_rows(d["claim"], d["inToken"], d["expected"])]
+    ctx.out.table(
+        rows,
+        (
+            Col("Claim", "claim", "bold"),
+            Col("In token", "inToken", "red"),
+            Col("Expected", "expected", "green"),
+            Col("Change", "change"),
+        ),
+    )
+    ctx.out.note(
+        f"to give the customer a key that matches: licensing licenses regenerate {license_id}"
+    )
