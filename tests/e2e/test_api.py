@@ -10,11 +10,9 @@ import uuid
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk, jwt
-from jwcrypto.common import base64url_decode
-from moto.utilities.utils import load_resource
 
+from local.aws import moto_signing_key
 from tests.e2e.client import LocalServer, Reply
 
 pytestmark = pytest.mark.e2e
@@ -66,25 +64,6 @@ def signed(key: jwk.JWK, claims: dict[str, Any]) -> str:
     token = jwt.JWT(header={"alg": "RS256", "kid": key.kid, "typ": "JWT"}, claims=claims)
     token.make_signed_token(key)
     return str(token.serialize())
-
-
-def moto_cognito_key() -> jwk.JWK:
-    """The key moto's Cognito signs with (it ships in the moto package: it is public)."""
-    members: dict[str, Any] = load_resource("cognitoidp/resources/jwks-private.json")
-    n, e, d = (int.from_bytes(base64url_decode(members[name]), "big") for name in "ned")
-    p, q = rsa.rsa_recover_prime_factors(n, e, d)
-    numbers = rsa.RSAPrivateNumbers(
-        p,
-        q,
-        d,
-        rsa.rsa_crt_dmp1(d, p),
-        rsa.rsa_crt_dmq1(d, q),
-        rsa.rsa_crt_iqmp(p, q),
-        rsa.RSAPublicNumbers(e, n),
-    )
-    key = jwk.JWK.from_pyca(numbers.private_key())
-    key.update(kid=members["kid"])
-    return key
 
 
 # --- Discovery ---------------------------------------------------------------------
@@ -163,7 +142,7 @@ def test_claims_are_checked_not_only_signatures(
 ) -> None:
     """Signed with the very key the JWKS publishes, so only the claim can be at fault."""
     claims = {**claims_of(local_server.admin_token), "jti": str(uuid.uuid4()), **change}
-    token = signed(moto_cognito_key(), claims)
+    token = signed(moto_signing_key(), claims)
     reply = local_server.request("POST", "/products", token=token, json_body=new_product())
     assert reply.status == expect, reply
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from licensing_core import schemas
 from licensing_core.domain import licenses as rules
@@ -239,16 +239,26 @@ def validate(body: schemas.ValidateRequest) -> schemas.Validation:
 # Status changes
 
 
+class Transition(NamedTuple):
+    to: str
+    allowed_from: tuple[str, ...]
+    action: str
+
+
+#: verb -> the status it reaches, the statuses it may start from, its audit action
+TRANSITIONS = {
+    "revoke": Transition("revoked", ("active", "suspended"), "license.revoked"),
+    "suspend": Transition("suspended", ("active",), "license.suspended"),
+    "reinstate": Transition("active", ("suspended",), "license.reinstated"),
+}
+
+
 def _change_status(
-    license_id: str,
-    *,
-    to: str,
-    allowed_from: Sequence[str],
-    action: str,
-    actor: str,
-    reason: str | None,
+    license_id: str, transition: Transition, actor: str, reason: str | None
 ) -> schemas.License:
-    """Move a license to ``to``; already there is a no-op that keeps the first record."""
+    """Move a license to ``transition.to``; already there is a no-op that keeps the first
+    record."""
+    to, allowed_from, action = transition
     record = store.get_license(license_id)
     if record.status == to:
         return _view(record)
@@ -262,44 +272,23 @@ def _change_status(
     return _view(record)
 
 
-def _retrying_status_change(license_id: str, **kwargs: Any) -> schemas.License:
-    try:
-        return _change_status(license_id, **kwargs)
-    except ConcurrentChange:  # someone changed it between our read and write: decide again
-        return _change_status(license_id, **kwargs)
-
-
 def revoke(license_id: str, body: schemas.StatusChange, actor: str) -> schemas.License:
-    return _retrying_status_change(
-        license_id,
-        to="revoked",
-        allowed_from=("active", "suspended"),
-        action="license.revoked",
-        actor=actor,
-        reason=body.reason,
-    )
+    return _transition(license_id, "revoke", actor, body.reason)
 
 
 def suspend(license_id: str, body: schemas.StatusChange, actor: str) -> schemas.License:
-    return _retrying_status_change(
-        license_id,
-        to="suspended",
-        allowed_from=("active",),
-        action="license.suspended",
-        actor=actor,
-        reason=body.reason,
-    )
+    return _transition(license_id, "suspend", actor, body.reason)
 
 
 def reinstate(license_id: str, body: schemas.Reinstate, actor: str) -> schemas.License:
-    return _retrying_status_change(
-        license_id,
-        to="active",
-        allowed_from=("suspended",),
-        action="license.reinstated",
-        actor=actor,
-        reason=body.reason,
-    )
+    return _transition(license_id, "reinstate", actor, body.reason)
+
+
+def _transition(license_id: str, verb: str, actor: str, reason: str | None) -> schemas.License:
+    try:
+        return _change_status(license_id, TRANSITIONS[verb], actor, reason)
+    except ConcurrentChange:  # someone changed it between our read and write: decide again
+        return _change_status(license_id, TRANSITIONS[verb], actor, reason)
 
 
 # New tokens for an existing license

@@ -16,7 +16,7 @@ from licensing_core.store.models import (
     TierRecord,
     UniqueRecord,
 )
-from licensing_core.store.pages import decode_cursor, encode_cursor
+from licensing_core.store.pages import page
 from licensing_core.store.transaction import Transaction
 
 
@@ -69,12 +69,11 @@ def find_product_id(code: str) -> str | None:
 
 
 def page_products(limit: int, cursor: str | None) -> tuple[list[ProductRecord], str | None]:
-    with storage_errors():
-        results = ProductRecord.scan(
-            limit=limit, page_size=limit, last_evaluated_key=decode_cursor(cursor, {"product_id"})
-        )
-        items = list(results)
-        return items, encode_cursor(results.last_evaluated_key)
+    return page(
+        lambda start: ProductRecord.scan(limit=limit, page_size=limit, last_evaluated_key=start),
+        {"product_id"},
+        cursor,
+    )
 
 
 # Features
@@ -153,12 +152,10 @@ def get_customer(customer_id: str) -> CustomerRecord:
 def page_customers(
     tenant_id: str, limit: int, cursor: str | None
 ) -> tuple[list[CustomerRecord], str | None]:
-    with storage_errors():
-        results = CustomerRecord.by_tenant.query(
-            tenant_id,
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=decode_cursor(cursor, {"customer_id", "tenant_id"}),
-        )
-        items = list(results)
-        return items, encode_cursor(results.last_evaluated_key)
+    return page(
+        lambda start: CustomerRecord.by_tenant.query(
+            tenant_id, limit=limit, page_size=limit, last_evaluated_key=start
+        ),
+        {"customer_id", "tenant_id"},
+        cursor,
+    )

@@ -20,7 +20,7 @@ from licensing_core.domain.ids import utcnow
 from licensing_core.store.base import connection
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
-from licensing_core.store.pages import decode_cursor, encode_cursor
+from licensing_core.store.pages import page
 from licensing_core.store.transaction import Transaction
 
 M = TypeVar("M", bound=Model)
@@ -133,27 +133,27 @@ def _found(future: _ModelFuture[M], model: type[M]) -> M | None:
 def page_customer_licenses(
     customer_id: str, limit: int, cursor: str | None
 ) -> tuple[list[LicenseRecord], str | None]:
-    with storage_errors():
-        results = LicenseRecord.by_customer.query(
-            customer_id,
-            limit=limit,
-            page_size=limit,
-            last_evaluated_key=decode_cursor(cursor, {"customer_id", "license_id"}),
-        )
-        items = list(results)
-        return items, encode_cursor(results.last_evaluated_key)
+    return page(
+        lambda start: LicenseRecord.by_customer.query(
+            customer_id, limit=limit, page_size=limit, last_evaluated_key=start
+        ),
+        {"customer_id", "license_id"},
+        cursor,
+    )
 
 
 def history(
     subject_id: str, limit: int, cursor: str | None
 ) -> tuple[list[AuditRecord], str | None]:
-    with storage_errors():
-        results = AuditRecord.query(
+    """A subject's audit records, newest first."""
+    return page(
+        lambda start: AuditRecord.query(
             subject_id,
             limit=limit,
             page_size=limit,
             scan_index_forward=False,
-            last_evaluated_key=decode_cursor(cursor, {"subject_id", "event_key"}),
-        )
-        items = list(results)
-        return items, encode_cursor(results.last_evaluated_key)
+            last_evaluated_key=start,
+        ),
+        {"subject_id", "event_key"},
+        cursor,
+    )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
+
+from pynamodb.models import Model
+from pynamodb.pagination import ResultIterator
 
 from licensing_core.domain.errors import InvalidRequest
+from licensing_core.store.errors import storage_errors
 from licensing_core.tokens.jose import TokenError, b64url_decode, b64url_encode
+
+M = TypeVar("M", bound=Model)
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -35,3 +41,16 @@ def decode_cursor(cursor: str | None, key_names: Collection[str]) -> dict[str, A
     ):
         raise InvalidRequest("the cursor is not valid for this listing", code="INVALID_CURSOR")
     return key
+
+
+def page(
+    run: Callable[[dict[str, Any] | None], ResultIterator[M]],
+    key_names: Collection[str],
+    cursor: str | None,
+) -> tuple[list[M], str | None]:
+    """One page of a query or scan: ``run(start_key)`` returns PynamoDB's iterator
+    (already limited); the cursor of the next page comes back with the items."""
+    with storage_errors():
+        results = run(decode_cursor(cursor, key_names))
+        items = list(results)
+        return items, encode_cursor(results.last_evaluated_key)
