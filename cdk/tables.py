@@ -34,16 +34,21 @@ def table_env_var(logical_name: str) -> str:
 
 
 class Tables(Construct):
-    """On-demand, encrypted, point-in-time-recoverable tables that outlive the stack."""
+    """On-demand, encrypted, point-in-time-recoverable tables that outlive the stack
+    (unless ``removal_policy`` says otherwise)."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         models: Iterable[type[StoredModel]] = ALL_MODELS,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, dynamodb.Table] = {}
+        #: Logical names of the tables with secondary indexes.
+        self.indexed: set[str] = set()
+        self._removal_policy = removal_policy
         for model in models:
             if not _LOGICAL_NAME.match(model.logical_name):
                 raise ValueError(
@@ -69,10 +74,13 @@ class Tables(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
             ),
-            deletion_protection=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            # Retained and protected unless the deployment says its data is disposable.
+            deletion_protection=self._removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=self._removal_policy,
             time_to_live_attribute=_ttl_attribute(model),
         )
+        if schema["global_secondary_indexes"] or schema["local_secondary_indexes"]:
+            self.indexed.add(model.logical_name)
         for index in schema["global_secondary_indexes"]:
             index_partition_key, index_sort_key = _keys(index["key_schema"], types)
             assert index_partition_key is not None  # a GSI always has a hash key

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatch
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from cdk.paths import ASSET_EXCLUDE, ROOT
 
@@ -20,8 +21,9 @@ STACK = "LicensingStack"
 QUIET_NODE = {"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20"}
 
 
-def synthesize(outdir: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``python cdk/app.py`` as the CLI would, but with no AWS configuration at all."""
+def start_synthesis(outdir: Path, log: IO[str]) -> subprocess.Popen[str]:
+    """Start ``python cdk/app.py`` as the CLI would, with no AWS configuration at all;
+    its output goes to ``log``."""
     env = {
         name: value
         for name, value in os.environ.items()
@@ -33,14 +35,13 @@ def synthesize(outdir: Path) -> subprocess.CompletedProcess[str]:
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    return subprocess.run(  # noqa: S603 - our own interpreter and script
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and script
         [sys.executable, str(ROOT / "cdk" / "app.py")],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=600,
-        check=False,
     )
 
 
@@ -153,12 +154,69 @@ class CloudAssembly:
         (function_id,) = set(references(integration["IntegrationUri"]))
         return function_id
 
+    def code_dir(self, function_id: str) -> Path:
+        """The staged code asset of a Lambda function."""
+        return self.asset_dir(self.properties(function_id)["Code"])
+
+    def environment(self, function_id: str) -> dict[str, Any]:
+        variables: dict[str, Any] = self.properties(function_id)["Environment"]["Variables"]
+        return variables
+
+    def role_of(self, function_id: str) -> str:
+        (role_id,) = set(references(self.properties(function_id)["Role"]))
+        return role_id
+
+    def rule_targets(self, rule_id: str) -> set[str]:
+        """Logical ids of the resources an EventBridge rule targets."""
+        return {
+            target_id
+            for target in self.properties(rule_id)["Targets"]
+            for target_id in references(target["Arn"])
+        }
+
+    def acknowledged(self) -> list[dict[str, Any]]:
+        """The cdk-nag findings acknowledged in ``validation-report.json``, for this stack."""
+        return [
+            violation
+            for report in self.validation_report["pluginReports"]
+            for violation in report.get("suppressedViolations", [])
+            if violation["acknowledgedAt"].startswith(f"{self.stack}/")
+        ]
+
+    @cached_property
+    def validation_report(self) -> dict[str, Any]:
+        report: dict[str, Any] = json.loads((self.outdir / "validation-report.json").read_text())
+        return report
+
     def statements(self, function_id: str) -> list[dict[str, Any]]:
         """Every statement of the inline policies attached to a function's role."""
-        (role_id,) = set(references(self.properties(function_id)["Role"]))
+        role_id = self.role_of(function_id)
         return [
             statement
             for policy in self.resources("AWS::IAM::Policy").values()
             if {"Ref": role_id} in policy["Properties"]["Roles"]
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         ]
+
+
+def actions(statement: Mapping[str, Any], service: str | None = None) -> set[str]:
+    """The actions of a policy statement (of one service, when given)."""
+    listed = statement["Action"]
+    listed = [listed] if isinstance(listed, str) else listed
+    return {action for action in listed if service is None or action.startswith(f"{service}:")}
+
+
+def grants(assembly: CloudAssembly, function_id: str, service: str) -> dict[str, set[str]]:
+    """Resource logical id -> actions of ``service`` the function's role allows on it
+    (literal ARNs are not references: see ``statements`` for those)."""
+    granted: dict[str, set[str]] = defaultdict(set)
+    for statement in assembly.statements(function_id):
+        allowed = actions(statement, service)
+        if not allowed:
+            continue
+        assert statement["Effect"] == "Allow"
+        assert "*" not in (statement["Resource"], f"{service}:*"), statement
+        assert f"{service}:*" not in allowed
+        for resource in set(references(statement["Resource"])):
+            granted[resource] |= allowed
+    return dict(granted)

@@ -8,14 +8,19 @@ import pytest
 from aws_cdk.assertions import Match, Template
 from licensing_core.routes import ROUTES, Access, Route
 
+from cdk.api import DEFAULT_THROTTLE, ROUTE_THROTTLES
 from tests.infra.cloud_assembly import CloudAssembly, references
 
 routes = pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
 BEARER = {Access.ADMIN, Access.END_USER}
 
 
-def test_one_http_api_route_per_route(template: Template) -> None:
-    template.resource_count_is("AWS::ApiGatewayV2::Route", len(ROUTES))
+def test_the_api_routes_are_the_route_table(assembly: CloudAssembly, template: Template) -> None:
+    keys = [
+        route["Properties"]["RouteKey"]
+        for route in assembly.resources("AWS::ApiGatewayV2::Route").values()
+    ]
+    assert sorted(keys) == sorted(route.route_key for route in ROUTES)
     template.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "HTTP"})
 
 
@@ -57,15 +62,52 @@ def test_bearer_routes_and_only_they_use_the_jwt_authorizer(
         assert "AuthorizerId" not in properties
 
 
-def test_jwt_authorizer_trusts_the_user_pool_and_its_client(assembly: CloudAssembly) -> None:
+def test_jwt_authorizer_trusts_the_user_pool_and_its_clients(assembly: CloudAssembly) -> None:
     authorizer = assembly.properties(assembly.the("AWS::ApiGatewayV2::Authorizer"))
     pool = assembly.the("AWS::Cognito::UserPool")
     assert authorizer["AuthorizerType"] == "JWT"
     assert authorizer["IdentitySource"] == ["$request.header.Authorization"]
-    assert authorizer["JwtConfiguration"] == {
-        "Issuer": {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [pool, "ProviderURL"]}]]},
-        "Audience": [{"Ref": assembly.the("AWS::Cognito::UserPoolClient")}],
+    configuration = authorizer["JwtConfiguration"]
+    assert configuration["Issuer"] == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [pool, "ProviderURL"]}]]
     }
+    clients = assembly.resources("AWS::Cognito::UserPoolClient")
+    assert sorted(references(configuration["Audience"])) == sorted(clients)
+
+
+def test_throttles_are_per_route_with_a_default(assembly: CloudAssembly) -> None:
+    stage = assembly.properties(assembly.the("AWS::ApiGatewayV2::Stage"))
+    assert stage["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": DEFAULT_THROTTLE.rate_limit,
+        "ThrottlingBurstLimit": DEFAULT_THROTTLE.burst_limit,
+    }
+    settings = stage.get("RouteSettings", {})
+    for route in ROUTES:
+        throttle = ROUTE_THROTTLES.get(route.function)
+        if throttle is None:
+            assert route.route_key not in settings
+        else:
+            assert settings[route.route_key] == {
+                "ThrottlingRateLimit": throttle.rate_limit,
+                "ThrottlingBurstLimit": throttle.burst_limit,
+            }
+    # Route settings name routes that must exist first.
+    depends_on = assembly.template["Resources"][assembly.the("AWS::ApiGatewayV2::Stage")].get(
+        "DependsOn", []
+    )
+    routes = {
+        properties["Properties"]["RouteKey"]: logical_id
+        for logical_id, properties in assembly.resources("AWS::ApiGatewayV2::Route").items()
+    }
+    assert {routes[key] for key in settings} <= set(depends_on)
+
+
+def test_what_callers_trigger_cheaply_is_throttled_tighter_than_heartbeats() -> None:
+    heartbeat = ROUTE_THROTTLES["heartbeat"]
+    for function in ("activate", "register", "claim_license"):
+        assert ROUTE_THROTTLES[function].rate_limit < heartbeat.rate_limit
+        assert ROUTE_THROTTLES[function].burst_limit < heartbeat.burst_limit
+        assert ROUTE_THROTTLES[function].rate_limit <= DEFAULT_THROTTLE.rate_limit
 
 
 def test_cors_lets_browsers_send_bearers_and_read_challenges(template: Template) -> None:

@@ -26,10 +26,26 @@ def test_template_is_loadable_by_cdk_assertions(template: Template) -> None:
 
 def test_outputs_name_what_a_deployment_needs(assembly: CloudAssembly) -> None:
     outputs = assembly.template["Outputs"]
+    clients = {
+        bool(client["Properties"].get("GenerateSecret")): logical_id
+        for logical_id, client in assembly.resources("AWS::Cognito::UserPoolClient").items()
+    }
     assert assembly.output_ref("ApiUrl") == assembly.the("AWS::ApiGatewayV2::Api")
     assert assembly.output_ref("UserPoolId") == assembly.the("AWS::Cognito::UserPool")
-    assert assembly.output_ref("UserPoolClientId") == assembly.the("AWS::Cognito::UserPoolClient")
+    assert assembly.output_ref("UserPoolClientId") == clients[False]
+    assert assembly.output_ref("MachineClientId") == clients[True]
+    assert assembly.output_ref("TokenEndpoint") == assembly.the("AWS::Cognito::UserPoolDomain")
     assert assembly.output_ref("SigningKeyId") == assembly.the("AWS::KMS::Key")
+    assert assembly.output_ref("EventBusName") == assembly.the("AWS::Events::EventBus")
+    assert assembly.output_ref("DashboardName") == assembly.the("AWS::CloudWatch::Dashboard")
+    assert assembly.output_ref("AlarmTopicArn") == assembly.the("AWS::SNS::Topic")
+    assert "ApiDomainTarget" not in outputs  # no custom domain in the sample configuration
     assert outputs["Issuer"]["Value"] == f"urn:licensing:{STACK}"
     table_outputs = {assembly.output_ref(name) for name in outputs if name.endswith("TableName")}
     assert table_outputs == set(assembly.resources("AWS::DynamoDB::Table"))
+
+
+def test_template_fits_cloudformation_limits(assembly: CloudAssembly) -> None:
+    """500 resources per stack; 1 MB for a template deployed from S3 (as CDK does)."""
+    assert len(assembly.template["Resources"]) < 500
+    assert assembly.template_path.stat().st_size < 1_000_000

@@ -1,24 +1,47 @@
-"""A Lambda function per route: its own folder, both layers, the platform, the settings."""
+"""A Lambda function per route (and per scheduled job and trigger whose folder exists):
+its own folder, both layers, the platform, the settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from aws_cdk.assertions import Template
 from licensing_core.routes import ROUTES, Route
 from licensing_core.settings import Settings
 
 from cdk.paths import FUNCTIONS_DIR
+from cdk.specs import DEFAULT_TRIGGERS, default_jobs
 from tests.infra.cloud_assembly import STACK, CloudAssembly, file_tree, references
+from tests.infra.conftest import PENDING_SETTINGS, missing_settings_fields
 
 routes = pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
+#: Declared jobs and triggers whose handler folder exists in this checkout.
+PRESENT = [
+    spec.function
+    for spec in (*default_jobs(), *DEFAULT_TRIGGERS)
+    if (FUNCTIONS_DIR / spec.function).is_dir()
+]
 
 
-def test_a_function_per_route(assembly: CloudAssembly, template: Template) -> None:
-    template.resource_count_is("AWS::Lambda::Function", len(ROUTES))
-    functions = {assembly.function_of(route.route_key) for route in ROUTES}
-    assert len(functions) == len(ROUTES)
+def _folder_of(assembly: CloudAssembly, function_id: str) -> str | None:
+    """The ``functions/`` folder whose files a function's code asset holds."""
+    tree = file_tree(assembly.code_dir(function_id))
+    for folder in (*(route.function for route in ROUTES), *PRESENT):
+        if file_tree(FUNCTIONS_DIR / folder) == tree:
+            return folder
+    return None
+
+
+def test_each_function_is_a_route_job_or_triggers_folder(assembly: CloudAssembly) -> None:
+    route_functions = {assembly.function_of(route.route_key) for route in ROUTES}
+    assert len(route_functions) == len(ROUTES)  # no two routes share a function
+    folders = {
+        function_id: _folder_of(assembly, function_id)
+        for function_id in assembly.resources("AWS::Lambda::Function")
+    }
+    found = [folder for folder in folders.values() if folder is not None]
+    assert len(found) == len(folders), folders
+    assert sorted(found) == sorted({*(r.function for r in ROUTES), *PRESENT})
 
 
 @routes
@@ -52,11 +75,13 @@ def test_function_has_the_core_and_dependency_layers(
     assert layers == [layer_dirs["core"], layer_dirs["dependencies"]]
 
 
-@routes
-def test_function_logs_expire(assembly: CloudAssembly, route: Route) -> None:
-    function = assembly.properties(assembly.function_of(route.route_key))
-    (log_group,) = set(references(function["LoggingConfig"]["LogGroup"]))
-    assert assembly.properties(log_group)["RetentionInDays"] == 30
+def test_function_logs_expire_and_are_the_functions_own(assembly: CloudAssembly) -> None:
+    groups = []
+    for function_id, function in assembly.resources("AWS::Lambda::Function").items():
+        (log_group,) = set(references(function["Properties"]["LoggingConfig"]["LogGroup"]))
+        assert assembly.properties(log_group)["RetentionInDays"] == 30, function_id
+        groups.append(log_group)
+    assert len(groups) == len(set(groups))
 
 
 @routes
@@ -69,16 +94,36 @@ def test_function_environment_configures_the_settings(
     function_id = assembly.function_of(route.route_key)
     settings = function_settings[function_id]
     pool = assembly.the("AWS::Cognito::UserPool")
-    group = assembly.properties(assembly.the("AWS::Cognito::UserPoolGroup"))
+    groups = {
+        group["Properties"]["GroupName"]
+        for group in assembly.resources("AWS::Cognito::UserPoolGroup").values()
+    }
+    clients = assembly.resources("AWS::Cognito::UserPoolClient")
     assert settings.oidc_issuer == f"https://<{pool}.ProviderURL>"
     assert settings.oidc_jwks_url == f"https://<{pool}.ProviderURL>/.well-known/jwks.json"
-    assert settings.oidc_audiences == (f"<{assembly.the('AWS::Cognito::UserPoolClient')}>",)
-    assert settings.admin_group == group["GroupName"]
+    assert sorted(settings.oidc_audiences) == sorted(f"<{client}>" for client in clients)
+    assert settings.admin_group in groups
     assert settings.signer == "kms"
     assert settings.kms_key_id == f"<{assembly.the('AWS::KMS::Key')}.Arn>"
     assert settings.issuer == f"urn:licensing:{STACK}"
     assert settings.aws_endpoint_url is None
     for name, table_id in table_ids.items():
         assert settings.table_name(name) == f"<{table_id}>"
-    variables = assembly.properties(function_id)["Environment"]["Variables"]
+    variables = assembly.environment(function_id)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "licensing"
+    assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Licensing"
+
+
+@pytest.mark.xfail(
+    bool(missing_settings_fields()),
+    reason=f"Settings lacks {missing_settings_fields()}: declare "
+    + ", ".join(f"{name} as {field}" for name, field in PENDING_SETTINGS.items()),
+    strict=True,
+)
+def test_settings_accept_every_variable_the_stack_sets(assembly: CloudAssembly) -> None:
+    """Settings forbid unknown ``LICENSING_*`` variables: each one the stack sets must be a field."""
+    from tests.infra.cloud_assembly import resolve
+
+    for function_id in assembly.resources("AWS::Lambda::Function"):
+        variables = assembly.environment(function_id)
+        Settings.from_env({name: resolve(value) for name, value in variables.items()})

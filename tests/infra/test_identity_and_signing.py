@@ -1,11 +1,23 @@
-"""The Cognito user pool the API trusts, and the KMS key that signs tokens."""
+"""The Cognito user pool the API trusts, its groups and clients, and the KMS signing key."""
 
 from __future__ import annotations
 
-from aws_cdk.assertions import Template
+from typing import Any
+
 from licensing_core.settings import Settings
 
+from cdk.identity import MACHINE_SCOPES, RESOURCE_SERVER, TENANT_ADMIN_GROUP
 from tests.infra.cloud_assembly import CloudAssembly, references
+
+
+def _clients(assembly: CloudAssembly) -> dict[str, dict[str, Any]]:
+    """``user`` / ``machine`` -> the properties of that app client."""
+    clients = {
+        "machine" if client["Properties"].get("GenerateSecret") else "user": client["Properties"]
+        for client in assembly.resources("AWS::Cognito::UserPoolClient").values()
+    }
+    assert len(clients) == len(assembly.resources("AWS::Cognito::UserPoolClient"))
+    return clients
 
 
 def test_user_pool_is_invite_only_with_email_sign_in(assembly: CloudAssembly) -> None:
@@ -29,15 +41,21 @@ def test_user_pool_demands_strong_passwords(assembly: CloudAssembly) -> None:
         assert policy[requirement] is True
 
 
-def test_admin_group_is_the_one_the_settings_expect(assembly: CloudAssembly) -> None:
-    group = assembly.properties(assembly.the("AWS::Cognito::UserPoolGroup"))
-    assert group["GroupName"] == Settings.model_fields["admin_group"].default
-    assert group["UserPoolId"] == {"Ref": assembly.the("AWS::Cognito::UserPool")}
+def test_groups_are_the_admins_the_settings_expect_and_tenant_admins(
+    assembly: CloudAssembly,
+) -> None:
+    pool = assembly.the("AWS::Cognito::UserPool")
+    groups = {
+        group["Properties"]["GroupName"]: group["Properties"]
+        for group in assembly.resources("AWS::Cognito::UserPoolGroup").values()
+    }
+    assert set(groups) == {Settings.model_fields["admin_group"].default, TENANT_ADMIN_GROUP}
+    for group in groups.values():
+        assert group["UserPoolId"] == {"Ref": pool}
 
 
-def test_app_client_is_public_with_password_and_srp_flows(template: Template) -> None:
-    (client,) = template.find_resources("AWS::Cognito::UserPoolClient").values()
-    properties = client["Properties"]
+def test_user_client_is_public_with_password_and_srp_flows(assembly: CloudAssembly) -> None:
+    properties = _clients(assembly)["user"]
     assert set(properties["ExplicitAuthFlows"]) == {
         "ALLOW_USER_PASSWORD_AUTH",
         "ALLOW_USER_SRP_AUTH",
@@ -46,6 +64,28 @@ def test_app_client_is_public_with_password_and_srp_flows(template: Template) ->
     assert properties.get("GenerateSecret", False) is False
     assert properties["PreventUserExistenceErrors"] == "ENABLED"
     assert "AllowedOAuthFlows" not in properties
+
+
+def test_machine_client_uses_client_credentials_with_resource_server_scopes(
+    assembly: CloudAssembly,
+) -> None:
+    properties = _clients(assembly)["machine"]
+    server_id = assembly.the("AWS::Cognito::UserPoolResourceServer")
+    server = assembly.properties(server_id)
+    assert server["Identifier"] == RESOURCE_SERVER
+    assert {scope["ScopeName"] for scope in server["Scopes"]} == set(MACHINE_SCOPES)
+    assert properties["GenerateSecret"] is True
+    assert properties["AllowedOAuthFlows"] == ["client_credentials"]
+    assert properties["AllowedOAuthFlowsUserPoolClient"] is True
+    scopes = properties["AllowedOAuthScopes"]
+    assert len(scopes) == len(MACHINE_SCOPES)
+    for scope in scopes:  # "<resource server identifier>/<scope>"
+        assert server_id in set(references(scope))
+    # No user sign-in through the machine client.
+    assert set(properties.get("ExplicitAuthFlows", [])) <= {"ALLOW_REFRESH_TOKEN_AUTH"}
+    # Its token endpoint needs a domain.
+    domain = assembly.properties(assembly.the("AWS::Cognito::UserPoolDomain"))
+    assert domain["UserPoolId"] == {"Ref": assembly.the("AWS::Cognito::UserPool")}
 
 
 def test_signing_key_is_rsa_sign_verify_and_retained(assembly: CloudAssembly) -> None:

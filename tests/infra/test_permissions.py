@@ -1,14 +1,14 @@
-"""Least privilege: a function gets exactly the tables and key uses its route declares."""
+"""Least privilege: a function gets exactly the tables, key uses, events and identity
+actions its route declares."""
 
 from __future__ import annotations
-
-from collections import defaultdict
-from typing import Any
 
 import pytest
 from licensing_core.routes import ROUTES, Route
 
-from tests.infra.cloud_assembly import CloudAssembly, references
+from cdk.identity import IDENTITY_PROVIDER_ACTIONS
+from cdk.specs import route_spec
+from tests.infra.cloud_assembly import CloudAssembly, actions, grants, references
 
 routes = pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
 
@@ -26,42 +26,21 @@ KEY_USES: dict[str | None, set[str]] = {
 }
 
 
-def _actions(statement: dict[str, Any], service: str) -> set[str]:
-    actions = statement["Action"]
-    actions = [actions] if isinstance(actions, str) else actions
-    return {action for action in actions if action.startswith(f"{service}:")}
-
-
-def _grants(assembly: CloudAssembly, function_id: str, service: str) -> dict[str, set[str]]:
-    """Resource logical id -> actions of ``service`` the function's role allows on it."""
-    grants: dict[str, set[str]] = defaultdict(set)
-    for statement in assembly.statements(function_id):
-        actions = _actions(statement, service)
-        if not actions:
-            continue
-        assert statement["Effect"] == "Allow"
-        assert "*" not in (statement["Resource"], f"{service}:*"), statement
-        assert f"{service}:*" not in actions
-        for resource in set(references(statement["Resource"])):
-            grants[resource] |= actions
-    return grants
-
-
 @routes
 def test_function_reaches_only_its_routes_tables(
     assembly: CloudAssembly, table_ids: dict[str, str], route: Route
 ) -> None:
     names = {table_id: name for name, table_id in table_ids.items()}
-    grants = _grants(assembly, assembly.function_of(route.route_key), "dynamodb")
-    assert set(grants) <= set(names), "DynamoDB access to something that is not our table"
-    granted = {names[table_id]: actions for table_id, actions in grants.items()}
-    assert set(granted) == {name for name, _ in route.tables}
+    granted = grants(assembly, assembly.function_of(route.route_key), "dynamodb")
+    assert set(granted) <= set(names), "DynamoDB access to something that is not our table"
+    by_name = {names[table_id]: allowed for table_id, allowed in granted.items()}
+    assert set(by_name) == {name for name, _ in route.tables}
     for name, access in route.tables:
-        assert granted[name] >= READS
+        assert by_name[name] >= READS
         if access == "write":
-            assert granted[name] >= WRITES
+            assert by_name[name] >= WRITES
         else:
-            assert not granted[name] & WRITES, f"{name} is read-only for {route.route_key}"
+            assert not by_name[name] & WRITES, f"{name} is read-only for {route.route_key}"
 
 
 @routes
@@ -69,9 +48,9 @@ def test_function_uses_the_signing_key_only_as_declared(
     assembly: CloudAssembly, route: Route
 ) -> None:
     key = assembly.the("AWS::KMS::Key")
-    grants = _grants(assembly, assembly.function_of(route.route_key), "kms")
-    assert set(grants) <= {key}
-    assert grants.get(key, set()) == KEY_USES[route.signing_key]
+    granted = grants(assembly, assembly.function_of(route.route_key), "kms")
+    assert set(granted) <= {key}
+    assert granted.get(key, set()) == KEY_USES[route.signing_key]
 
 
 def test_only_signing_routes_may_sign(assembly: CloudAssembly) -> None:
@@ -79,7 +58,66 @@ def test_only_signing_routes_may_sign(assembly: CloudAssembly) -> None:
         function_id
         for function_id in assembly.resources("AWS::Lambda::Function")
         for statement in assembly.statements(function_id)
-        if "kms:Sign" in _actions(statement, "kms")
+        if "kms:Sign" in actions(statement, "kms")
     }
     expected = {assembly.function_of(r.route_key) for r in ROUTES if r.signing_key == "sign"}
     assert signers == expected
+
+
+@routes
+def test_functions_that_mutate_may_emit_lifecycle_events(
+    assembly: CloudAssembly, route: Route
+) -> None:
+    """PutEvents on the stack's bus, and the bus's name, for every route that writes."""
+    bus = assembly.the("AWS::Events::EventBus")
+    function_id = assembly.function_of(route.route_key)
+    granted = grants(assembly, function_id, "events")
+    variables = assembly.environment(function_id)
+    if route_spec(route).emits_events:
+        assert granted == {bus: {"events:PutEvents"}}
+        assert variables["LICENSING_EVENT_BUS"] == {"Ref": bus}
+    else:
+        assert granted == {}
+        assert "LICENSING_EVENT_BUS" not in variables
+
+
+@routes
+def test_only_routes_using_the_identity_provider_reach_the_pool(
+    assembly: CloudAssembly, route: Route
+) -> None:
+    """Exactly the Cognito actions of the route's declared use, and the pool's id."""
+    pool = assembly.the("AWS::Cognito::UserPool")
+    function_id = assembly.function_of(route.route_key)
+    granted = grants(assembly, function_id, "cognito-idp")
+    variables = assembly.environment(function_id)
+    use = route_spec(route).identity_provider
+    if use is None:
+        assert granted == {}
+        assert "LICENSING_COGNITO_USER_POOL_ID" not in variables
+    else:
+        assert granted == {pool: set(IDENTITY_PROVIDER_ACTIONS[use])}
+        assert variables["LICENSING_COGNITO_USER_POOL_ID"] == {"Ref": pool}
+
+
+def test_no_function_outside_routes_reaches_the_pool(assembly: CloudAssembly) -> None:
+    routed = {assembly.function_of(route.route_key) for route in ROUTES}
+    for function_id in set(assembly.resources("AWS::Lambda::Function")) - routed:
+        assert grants(assembly, function_id, "cognito-idp") == {}
+
+
+def test_the_only_unscoped_statement_is_x_rays(assembly: CloudAssembly) -> None:
+    """X-Ray has no resource-level permissions; everything else names its resource."""
+    for function_id in assembly.resources("AWS::Lambda::Function"):
+        for statement in assembly.statements(function_id):
+            resources = statement["Resource"]
+            if "*" in (resources if isinstance(resources, list) else [resources]):
+                assert actions(statement) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_functions_write_only_their_own_logs(assembly: CloudAssembly) -> None:
+    for function_id, function in assembly.resources("AWS::Lambda::Function").items():
+        (log_group,) = set(references(function["Properties"]["LoggingConfig"]["LogGroup"]))
+        granted = grants(assembly, function_id, "logs")
+        assert granted == {log_group: {"logs:CreateLogStream", "logs:PutLogEvents"}}
+        role = assembly.template["Resources"][assembly.role_of(function_id)]["Properties"]
+        assert "ManagedPolicyArns" not in role  # no AWSLambdaBasicExecutionRole (logs:* on *)

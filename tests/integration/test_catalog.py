@@ -263,7 +263,7 @@ def test_racing_edits_cannot_close_a_cycle_together(
 
     a = admin("POST", f"/products/{product}/tiers", tier_body("a")).json["tierId"]
     b = admin("POST", f"/products/{product}/tiers", tier_body("b")).json["tierId"]
-    original_load = catalog.ProductCatalog.load
+    original_load = catalog.ProductCatalog.load_for_write
     raced: list[bool] = []
 
     def load_then_race(product_id: str) -> catalog.ProductCatalog:
@@ -273,7 +273,7 @@ def test_racing_edits_cannot_close_a_cycle_together(
             catalog.update_tier(product, a, schemas.TierUpdate(includes_tier_id=b))
         return loaded
 
-    monkeypatch.setattr(catalog.ProductCatalog, "load", load_then_race)
+    monkeypatch.setattr(catalog.ProductCatalog, "load_for_write", load_then_race)
     response = admin("PATCH", f"/products/{product}/tiers/{b}", {"includesTierId": a})
     assert (response.status, response.json["code"]) == (409, "TIER_CYCLE")
     monkeypatch.undo()

@@ -9,6 +9,7 @@ from licensing_core import schemas
 from licensing_core.domain import tiers as rules
 from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
+from licensing_core.settings import on_reset
 from licensing_core.store import catalog as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import (
@@ -97,6 +98,10 @@ def list_features(product_id: str) -> schemas.FeatureList:
 
 # Tiers
 
+#: product id -> its catalog, shared by the requests of this container (read only).
+_CATALOGS: dict[str, ProductCatalog] = {}
+on_reset(_CATALOGS.clear)
+
 
 @dataclass
 class ProductCatalog:
@@ -108,9 +113,24 @@ class ProductCatalog:
 
     @classmethod
     def load(cls, product_id: str) -> ProductCatalog:
+        """The catalog as of now, for reading. Kept per container and reused while the
+        product's ``tiers_version`` is unchanged (every tier write bumps it, and features
+        reach tokens only through tiers), so a tier change is seen by the next request."""
         product = store.get_product(product_id)
+        cached = _CATALOGS.get(product_id)
+        if cached is not None and cached.product.tiers_version == product.tiers_version:
+            return cached
+        catalog = cls.load_for_write(product_id, product)
+        _CATALOGS[product_id] = catalog
+        return catalog
+
+    @classmethod
+    def load_for_write(
+        cls, product_id: str, product: ProductRecord | None = None
+    ) -> ProductCatalog:
+        """A private, freshly read catalog that the caller may change."""
         return cls(
-            product,
+            product or store.get_product(product_id),
             {f.key: f for f in store.product_features(product_id)},
             {t.tier_id: t for t in store.product_tiers(product_id)},
         )
@@ -216,7 +236,7 @@ def _write_tier(product_id: str, apply: Any) -> schemas.Tier:
     """Read the catalog, let ``apply`` check and build the tier, write it; retried when
     another tier write lands in between (so checks always see the current graph)."""
     for attempt in range(TIER_WRITE_ATTEMPTS):
-        catalog = ProductCatalog.load(product_id)
+        catalog = ProductCatalog.load_for_write(product_id)
         tier, new = apply(catalog)
         try:
             store.save_tier(tier, catalog.product, new=new)

@@ -1,0 +1,69 @@
+"""Lifecycle events and scheduled jobs: the custom bus, its archive, the schedules."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk.paths import FUNCTIONS_DIR
+from cdk.specs import CLAIM_EXPIRY, DEFAULT_TRIGGERS, default_jobs
+from tests.infra.cloud_assembly import CloudAssembly, file_tree, grants, references
+
+
+def test_a_custom_event_bus_with_an_archive_of_the_services_events(
+    assembly: CloudAssembly,
+) -> None:
+    bus = assembly.the("AWS::Events::EventBus")
+    assert assembly.properties(bus)["Name"]
+    archive = assembly.properties(assembly.the("AWS::Events::Archive"))
+    assert set(references(archive["SourceArn"])) == {bus}
+    assert json.loads(json.dumps(archive["EventPattern"])) == {"source": ["licensing"]}
+    assert archive["RetentionDays"] == 30
+
+
+def test_no_one_else_may_put_events_on_the_bus(assembly: CloudAssembly) -> None:
+    assert not assembly.resources("AWS::Events::EventBusPolicy")
+    assert "Policy" not in assembly.properties(assembly.the("AWS::Events::EventBus"))
+
+
+def test_claim_expiry_runs_hourly_when_its_handler_exists(
+    assembly: CloudAssembly, table_ids: dict[str, str]
+) -> None:
+    (job,) = [job for job in default_jobs() if job.function == CLAIM_EXPIRY]
+    rules = {
+        rule_id: properties["Properties"]
+        for rule_id, properties in assembly.resources("AWS::Events::Rule").items()
+        if "ScheduleExpression" in properties["Properties"]
+    }
+    if not (FUNCTIONS_DIR / job.function).is_dir():
+        assert not rules
+        pytest.skip(f"functions/{job.function}/ does not exist yet (see test_variants)")
+    (rule_id,) = [r for r, p in rules.items() if p["Description"] == job.description]
+    assert rules[rule_id]["ScheduleExpression"] == "rate(1 hour)"
+    assert rules[rule_id]["State"] == "ENABLED"
+    (function_id,) = assembly.rule_targets(rule_id)
+    assert file_tree(assembly.code_dir(function_id)) == file_tree(FUNCTIONS_DIR / job.function)
+    (target,) = rules[rule_id]["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+    declared = {table_ids[name] for name, _ in job.tables}
+    assert set(grants(assembly, function_id, "dynamodb")) == declared
+    assert "claims" in {name for name, access in job.tables if access == "write"}
+    permission = [
+        p["Properties"]
+        for p in assembly.resources("AWS::Lambda::Permission").values()
+        if function_id in set(references(p["Properties"]["FunctionName"]))
+    ]
+    assert [p["Principal"] for p in permission] == ["events.amazonaws.com"]
+    assert set(references(permission[0]["SourceArn"])) == {rule_id}
+
+
+def test_identity_triggers_are_wired_when_their_handler_exists(assembly: CloudAssembly) -> None:
+    pool = assembly.properties(assembly.the("AWS::Cognito::UserPool"))
+    present = [t for t in DEFAULT_TRIGGERS if (FUNCTIONS_DIR / t.function).is_dir()]
+    if not present:
+        assert "LambdaConfig" not in pool
+        pytest.skip("no identity trigger handler exists yet (see test_variants)")
+    (trigger,) = present
+    (function_id,) = set(references(pool["LambdaConfig"]["PostConfirmation"]))
+    assert file_tree(assembly.code_dir(function_id)) == file_tree(FUNCTIONS_DIR / trigger.function)
