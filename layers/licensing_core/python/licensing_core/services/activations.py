@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from licensing_core import schemas
+from licensing_core import events, schemas, telemetry
 from licensing_core.domain import activations as rules
 from licensing_core.domain.errors import Conflict, Gone, NotFound
 from licensing_core.domain.ids import utcnow
@@ -234,6 +234,11 @@ def _take_dead_seat(
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
+    telemetry.count(telemetry.Metric.SEAT_LIMIT_REJECTIONS)
+    events.emit(
+        "seat.limit_reached",
+        {"licenseId": license.license_id, "maxUsers": max_users, "machineId": record.machine_id},
+    )
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
 
@@ -296,6 +301,7 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
     except store.Stale:  # revoked, deactivated or reclaimed meanwhile: say which
         usable(find(body.client_id), now)
         raise Gone("this activation is dead: activate again", code="ACTIVATION_DEAD") from None
+    telemetry.count(telemetry.Metric.HEARTBEATS)
     return token
 
 
@@ -367,4 +373,4 @@ def force_deactivate(license_id: str, activation_id: str, actor: str) -> schemas
         raise NotFound(
             f"no activation {activation_id} on license {license_id}", code="ACTIVATION_NOT_FOUND"
         )
-    return schemas.Deactivation(deactivated=remove(record, "activation.revoked", actor))
+    return schemas.Deactivation(deactivated=remove(record, "activation.deactivated", actor))

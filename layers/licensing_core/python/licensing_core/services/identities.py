@@ -51,7 +51,7 @@ def deactivate(
     while True:
         for license in licenses:
             for activation in activation_store.license_activations(license.license_id):
-                activations.remove(activation, "activation.released", actor)
+                activations.remove(activation, "activation.deactivated", actor)
         if cursor is None:
             break
         licenses, cursor = license_store.page_customer_licenses(customer_id, 100, cursor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from licensing_core import schemas
+from licensing_core import events, schemas, telemetry
 from licensing_core.domain.errors import Gone, ValidationFailed
 from licensing_core.domain.ids import utcnow
 from licensing_core.services import activations, licenses
@@ -58,7 +58,20 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
         period_ends_at=ends,
         limit=int(quota["limit"]),
     )
-    used, replayed = store.add(counter, body.quantity, body.idempotency_key)
+    try:
+        used, replayed = store.add(counter, body.quantity, body.idempotency_key)
+    except store.QuotaExceeded:
+        telemetry.count(telemetry.Metric.QUOTA_EXCEEDED)
+        events.emit(
+            "quota.exceeded",
+            {
+                "licenseId": license.license_id,
+                "meter": body.meter,
+                "customerId": customer.customer_id,
+                "limit": counter.limit,
+            },
+        )
+        raise
     return schemas.UsageResult(
         meter=body.meter,
         used=used,
