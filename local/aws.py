@@ -174,6 +174,8 @@ def configure_environment(
         "LICENSING_OIDC_JWKS_URL": idp.jwks_url(endpoint),
         "LICENSING_OIDC_AUDIENCES": idp.client_id,
         "LICENSING_ADMIN_GROUP": ADMIN_GROUP,
+        # Self-service registration invites users into the local pool (moto sends no email).
+        "LICENSING_COGNITO_USER_POOL_ID": idp.user_pool_id,
         # Links in discovery documents follow the issuer, never a client's Host header.
         "LICENSING_PUBLIC_URL": issuer,
     }

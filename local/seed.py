@@ -83,4 +83,9 @@ def seed_demo() -> list[str]:
             ),
         )
         parent = created.tier_id
-    return [f"product {DEMO_PRODUCT.code} ({product.product_id}) with tiers free, pro, enterprise"]
+    self_service = [str(tier["code"]) for tier in DEMO_TIERS if tier.get("self_service")]
+    return [
+        f"product {DEMO_PRODUCT.code} ({product.product_id}) with tiers free, pro, enterprise",
+        f"self-service registration ({', '.join(self_service)}): "
+        f"/register?product={DEMO_PRODUCT.code}&tier={self_service[0]}",
+    ]

@@ -323,3 +323,20 @@ def test_the_signer_module_does_not_import_azure() -> None:
         env={"PYTHONPATH": "layers/licensing_core/python"},
         cwd=Path(__file__).resolve().parents[2],
     )
+
+
+def test_credentials_come_from_the_secret_the_stack_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+    from azure.identity import ClientSecretCredential
+    from licensing_core.settings import reset_settings
+    from licensing_core.tokens import azure as azure_module
+    from moto import mock_aws
+
+    with mock_aws():
+        arn = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="azure-signer",
+            SecretString='{"AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"}',
+        )["ARN"]
+        monkeypatch.setenv("LICENSING_AZURE_CREDENTIALS_SECRET_ARN", arn)
+        reset_settings()
+        assert isinstance(azure_module.default_credential(), ClientSecretCredential)

@@ -1,22 +1,36 @@
-"""The route table is the single source of truth: every function has a row and vice versa."""
+"""The route table is the single source of truth: every function has a row (a route or a
+scheduled job) and vice versa."""
 
 from __future__ import annotations
 
-from licensing_core.routes import ROUTES, Access, match, route_for
+import re
+
+from licensing_core.routes import JOBS, ROUTES, Access, job_for, match, route_for
 from licensing_core.store.models import ALL_MODELS
 
 from tests.support import ROOT
 
 
-def test_every_function_folder_has_a_route_and_every_route_a_folder() -> None:
+def test_every_function_folder_has_a_route_or_a_job_and_every_row_a_folder() -> None:
     folders = {
         p.name
         for p in (ROOT / "functions").iterdir()
         if p.is_dir() and not p.name.startswith(("_", "."))
     }
-    assert folders == {route.function for route in ROUTES}
-    for route in ROUTES:
-        assert (ROOT / "functions" / route.function / "handler.py").is_file()
+    functions = [route.function for route in ROUTES] + [job.function for job in JOBS]
+    assert len(set(functions)) == len(functions), "a function serves two rows"
+    assert folders == set(functions)
+    for function in functions:
+        assert (ROOT / "functions" / function / "handler.py").is_file()
+
+
+def test_jobs_have_a_schedule_and_known_tables() -> None:
+    known = {model.logical_name for model in ALL_MODELS}
+    schedule = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$")
+    for job in JOBS:
+        assert schedule.match(job.schedule), job.function
+        assert {name for name, _ in job.tables} <= known, job.function
+    assert job_for("expire_claims").schedule == "rate(1 hour)"
 
 
 def test_routes_are_unique() -> None:
@@ -33,6 +47,16 @@ def test_routes_name_only_existing_tables() -> None:
 def test_authenticated_routes_are_never_public_by_accident() -> None:
     assert route_for("create_product").access is Access.ADMIN
     assert route_for("jwks").access is Access.PUBLIC
+    assert route_for("claim_license").access is Access.END_USER
+    assert route_for("user_licenses").access is Access.END_USER
+
+
+def test_only_declared_routes_take_forms_or_use_the_identity_provider() -> None:
+    assert {r.function for r in ROUTES if r.form} == {"register"}
+    assert {r.function: r.identity_provider for r in ROUTES if r.identity_provider} == {
+        "register": "invite",
+        "claim_license": "read",
+    }
 
 
 def test_match_finds_route_and_path_parameters() -> None:

@@ -110,9 +110,15 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
     if parameters:
         operation["parameters"] = parameters
     if route.request:
+        schema = refs[(route.request, "validation")]
+        media = (
+            ["application/json", "application/x-www-form-urlencoded"]
+            if route.form
+            else ["application/json"]
+        )
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[(route.request, "validation")]}},
+            "content": {name: {"schema": schema} for name in media},
         }
     return operation
 

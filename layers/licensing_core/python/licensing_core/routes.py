@@ -21,6 +21,10 @@ TableAccess = Literal["read", "write"]
 #: What a function does with the token-signing key: publish/verify with the public
 #: half, or sign (KMS ``kms:Sign`` is granted only to the latter).
 KeyUse = Literal["verify", "sign"]
+#: What a function asks of the identity provider (``identity/provider.py``): ``read``
+#: looks accounts up (Cognito ``ListUsers``); ``invite`` also creates them
+#: (``AdminCreateUser``).
+IdentityProviderUse = Literal["read", "invite"]
 
 _PATH_PARAM = re.compile(r"{([A-Za-z][A-Za-z0-9]*)}")
 
@@ -52,6 +56,10 @@ class Route:
     tables: tuple[tuple[str, TableAccess], ...] = ()
     signing_key: KeyUse | None = None
     tag: str = "default"
+    #: Whether the body may also come as an HTML form (``application/x-www-form-urlencoded``,
+    #: parsed into the same request model, one string per field).
+    form: bool = False
+    identity_provider: IdentityProviderUse | None = None
 
     @cached_property
     def path_params(self) -> tuple[str, ...]:
@@ -220,8 +228,54 @@ ROUTES: tuple[Route, ...] = (
           response=s.OpenApiDocument, tag="discovery"),
     Route("GET", "/docs", "docs", "Interactive API documentation (Swagger UI)", P,
           media_type="text/html", tag="discovery"),
+    # Self-service registration and end users
+    Route("GET", "/register", "register_page",
+          "Self-service registration page (HTML) for a product's tier", P,
+          query=s.RegisterPageQuery, media_type="text/html",
+          tables=_ro("products", "features", "tiers", "uniques"), tag="self-service"),
+    Route("POST", "/register", "register",
+          "Register for a self-service tier: a pending license claim, and the identity provider "
+          "invites the user (202; an HTML page for form posts; 429 when rate limited)", P,
+          request=s.RegisterRequest, response=s.RegistrationAccepted, status=202, form=True,
+          identity_provider="invite",
+          tables=_ro("products", "features", "tiers", "uniques")
+          + _rw("claims", "rate_limits", "audit"),
+          tag="self-service"),
+    Route("POST", "/user/claim-license", "claim_license",
+          "Claim the license of your pending registration (410 once it expired)", U,
+          request=s.ClaimRequest, response=s.LicenseKey, status=201, identity_provider="read",
+          tables=_ro("products", "features", "tiers")
+          + _rw("claims", "customers", "uniques", "licenses", "audit"),
+          signing_key="sign", tag="self-service"),
+    Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
+          query=s.PageQuery, response=s.LicensePage,
+          tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
 )
 # fmt: on
+
+
+@dataclass(frozen=True)
+class Job:
+    """A function run on a schedule (an EventBridge rule), not over HTTP. CDK builds its
+    Lambda (same layers, environment and grants as a route's) and its rule from this row;
+    ``functions/<function>/handler.py`` takes ``(event, context)`` and returns a summary."""
+
+    function: str
+    summary: str
+    #: An EventBridge schedule expression: ``rate(1 hour)`` or ``cron(...)``.
+    schedule: str = "rate(1 hour)"
+    tables: tuple[tuple[str, TableAccess], ...] = ()
+
+
+JOBS: tuple[Job, ...] = (
+    Job(
+        "expire_claims",
+        "Expire pending license claims past their expiry (conditional writes: idempotent, "
+        "never a claim fulfilled meanwhile)",
+        schedule="rate(1 hour)",
+        tables=_rw("claims", "audit"),
+    ),
+)
 
 _BY_FUNCTION = {route.function: route for route in ROUTES}
 #: Literal paths win over parameterised ones, as in API Gateway.
@@ -231,6 +285,11 @@ _BY_SPECIFICITY = sorted(ROUTES, key=lambda route: len(route.path_params))
 def route_for(function: str) -> Route:
     """The route served by ``functions/<function>``."""
     return _BY_FUNCTION[function]
+
+
+def job_for(function: str) -> Job:
+    """The scheduled job run by ``functions/<function>``."""
+    return next(job for job in JOBS if job.function == function)
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | Literal[False] | None:

@@ -6,6 +6,7 @@ mass-assigned. Services take and return these models; the HTTP edge serializes.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,8 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -49,7 +52,15 @@ Count = Annotated[StrictInt, Field(ge=1, le=10**9)]
 def _normalize_email(value: str) -> str:
     value = value.strip().lower()
     local, _, domain = value.rpartition("@")
-    if not local or "." not in domain or any(c.isspace() or c in '<>()[],;:\\"' for c in value):
+    if (
+        not local
+        or "." not in domain
+        or any(c.isspace() or c in '<>()[],;:\\"' for c in value)
+        # Control, format (zero-width, bidi), separator and unassigned characters would
+        # make invisible twins of one address (past the EMAIL# uniqueness guard and the
+        # per-email registration limit).
+        or any(unicodedata.category(c)[0] in "CZ" for c in value)
+    ):
         raise ValueError("not a valid email address")
     return value
 
@@ -621,3 +632,50 @@ class Problem(ApiModel):
     code: str = Field(description="Stable machine-readable error code.")
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="Per-field errors (422).")
+
+
+# Self-service registration and end users
+
+
+class RegisterPageQuery(RequestModel):
+    """``GET /register``: other query parameters (``utm_*``...) are ignored, not refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    product: Code = Field(description="Product code, e.g. `Rdn.Identity`.")
+    tier: Code = Field(description="Tier code, e.g. `free`.")
+
+
+class RegisterRequest(RequestModel):
+    """A self-service registration (JSON, or an HTML form post with the same fields)."""
+
+    email: Email
+    email_confirmation: Email | None = Field(
+        default=None, description="The email typed again (the page's form sends it): must match."
+    )
+    product_code: Code
+    tier_code: Code
+
+    @field_validator("email_confirmation")
+    @classmethod
+    def _confirmed(cls, value: str | None, info: ValidationInfo) -> str | None:
+        email = info.data.get("email")
+        if value is not None and email is not None and value != email:
+            raise ValueError("the two email addresses differ")
+        return value
+
+
+class RegistrationAccepted(ApiModel):
+    """Always the same answer, whether or not the email already had an account."""
+
+    claim_id: str
+    status: Literal["pending"] = "pending"
+    expires_at: datetime = Field(description="Until when the license can be claimed.")
+
+
+class ClaimRequest(RequestModel):
+    product_code: Code | None = Field(
+        default=None,
+        description="Which product's claim to take when several are pending (default: the "
+        "most recent registration).",
+    )

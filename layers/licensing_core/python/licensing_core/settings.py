@@ -56,8 +56,30 @@ class Settings(BaseModel):
     #: Public base URL of the API for discovery documents; None derives it from the request.
     public_url: str | None = None
 
+    #: EventBridge bus of the lifecycle events (licensing_core.events); None: events off.
+    event_bus: str | None = None
+    #: ARN of the Secrets Manager secret holding AZURE_TENANT_ID/AZURE_CLIENT_ID/
+    #: AZURE_CLIENT_SECRET for the azure signer (the stack passes the ARN, never the values).
+    azure_credentials_secret_arn: str | None = None
+
     #: Step-up policy override: a JSON document, or a path to one (default: packaged).
     step_up_policy: str | None = None
+
+    #: Amazon Cognito user pool that self-service registration invites users into (and
+    #: that end users' emails are read from); None disables self-service registration.
+    cognito_user_pool_id: str | None = None
+    #: How long a pending license claim (``POST /register``) can be claimed.
+    claim_expiry_seconds: int = Field(default=7 * 86_400, ge=60, le=90 * 86_400)
+    #: How long a claim record is kept after it expired, before DynamoDB's TTL deletes it
+    #: (never relied on: expiry is decided by ``expiresAt`` and the scheduled job).
+    claim_retention_seconds: int = Field(default=90 * 86_400, ge=0)
+    #: Length of licenses claimed for a priced self-service tier; free tiers are perpetual.
+    self_service_license_days: int = Field(default=30, ge=1, le=36_500)
+    #: Registration rate limits: at most this many ``POST /register`` per email address
+    #: and per client IP in each fixed window.
+    register_window_seconds: int = Field(default=3600, ge=1, le=86_400)
+    register_limit_per_email: int = Field(default=3, ge=1)
+    register_limit_per_ip: int = Field(default=20, ge=1)
 
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_token_bytes: int = Field(default=16 * 1024, gt=0)

@@ -15,10 +15,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from licensing_core import telemetry
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
@@ -35,6 +37,7 @@ BodyT = TypeVar("BodyT")
 
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]+\+)?json\s*(;.*)?$", re.IGNORECASE)
+_FORM_MEDIA = re.compile(r"^application/x-www-form-urlencoded\s*(;.*)?$", re.IGNORECASE)
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
 
 
@@ -81,7 +84,8 @@ def endpoint(function: str) -> Callable[[Handler], LambdaHandler]:
     def decorate(handle: Handler) -> LambdaHandler:
         @functools.wraps(handle)
         def lambda_handler(event: Event, context: Any) -> LambdaResponse:
-            return dispatch(route, handle, event)
+            with telemetry.flushing(context):
+                return dispatch(route, handle, event)
 
         return lambda_handler
 
@@ -124,7 +128,11 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
     query = _validate(route.query, dict(event.get("queryStringParameters") or {}), "query")
     body = None
     if route.request is not None:
-        body = _validate(route.request, _json_object(raw_body, headers), "body")
+        if route.form and _FORM_MEDIA.match(headers.get("content-type", "")):
+            document = _form_object(raw_body)
+        else:
+            document = _json_object(raw_body, headers)
+        body = _validate(route.request, document, "body")
     http = (event.get("requestContext") or {}).get("http") or {}
     return Request(
         route=route,
@@ -214,6 +222,24 @@ def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         ) from error
     if not isinstance(document, dict):
         raise HttpProblem(400, "MALFORMED_JSON", "Malformed JSON", "the body must be a JSON object")
+    return document
+
+
+def _form_object(raw: bytes) -> dict[str, Any]:
+    """An HTML form post as the object its JSON twin would be: one string per field."""
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=64
+        )
+    except (UnicodeDecodeError, ValueError) as error:  # bad UTF-8, too many fields
+        raise HttpProblem(
+            400, "MALFORMED_FORM", "Malformed form", "the body is not a valid URL-encoded form"
+        ) from error
+    document: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in document:
+            raise HttpProblem(400, "MALFORMED_FORM", "Malformed form", "a field is repeated")
+        document[name] = value
     return document
 
 

@@ -10,6 +10,7 @@ resolved to the key's latest version once, and that version then both names the
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from azure.keyvault.keys.crypto import CryptographyClient, SignatureAlgorithm
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from licensing_core.domain.errors import Unavailable
-from licensing_core.settings import ConfigurationError
+from licensing_core.settings import ConfigurationError, get_settings
 from licensing_core.tokens.signer import Signer
 
 UNAVAILABLE = "the signing key vault is unavailable"
@@ -61,10 +62,22 @@ class BoundedRetryPolicy(RetryPolicy):
 
 
 def default_credential() -> TokenCredential:
-    """Azure AD credential from the environment (``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
-    ``AZURE_CLIENT_SECRET``) or a managed identity; never an interactive login."""
-    from azure.identity import DefaultAzureCredential
+    """The Azure AD credential: from the Secrets Manager secret the stack names
+    (``LICENSING_AZURE_CREDENTIALS_SECRET_ARN``: JSON with ``AZURE_TENANT_ID``,
+    ``AZURE_CLIENT_ID``, ``AZURE_CLIENT_SECRET``), else from the environment or a managed
+    identity; never an interactive login."""
+    from azure.identity import ClientSecretCredential, DefaultAzureCredential
 
+    secret_arn = get_settings().azure_credentials_secret_arn
+    if secret_arn:
+        from licensing_core.aws import client
+
+        values = json.loads(
+            client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+        )
+        return ClientSecretCredential(
+            values["AZURE_TENANT_ID"], values["AZURE_CLIENT_ID"], values["AZURE_CLIENT_SECRET"]
+        )
     return DefaultAzureCredential(exclude_interactive_browser_credential=True)
 
 
