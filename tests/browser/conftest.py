@@ -37,8 +37,10 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
     assert "Traceback" not in output, f"the local server logged an error:\n{output}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: Playwright's sync API holds an event loop on this thread while it is
+    open, which would break later tests that run their own (asyncio.run)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

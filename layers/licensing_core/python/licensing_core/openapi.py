@@ -107,6 +107,16 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
     ]
     if route.query:
         parameters += _query_parameters(route.query)
+    if route.idempotent:
+        parameters.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "A retry with the same key and body replays the first response.",
+                "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,128}$"},
+            }
+        )
     if parameters:
         operation["parameters"] = parameters
     if route.request:

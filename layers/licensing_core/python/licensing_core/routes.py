@@ -55,6 +55,8 @@ class Route:
     #: Tables (logical names) the function may touch, and how: CDK grants exactly these.
     tables: tuple[tuple[str, TableAccess], ...] = ()
     signing_key: KeyUse | None = None
+    #: Whether an ``Idempotency-Key`` header makes a retry replay the first response.
+    idempotent: bool = False
     tag: str = "default"
     #: Whether the body may also come as an HTML form (``application/x-www-form-urlencoded``,
     #: parsed into the same request model, one string per field).
@@ -138,8 +140,9 @@ ROUTES: tuple[Route, ...] = (
     # License keys
     Route("POST", "/license-keys", "issue_license", "Issue a license key", A,
           request=s.LicenseCreate, response=s.LicenseKey, status=201, step_up="license.issue",
-          tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
-          signing_key="sign", tag="licenses"),
+          tables=_ro("products", "features", "tiers", "customers")
+          + _rw("licenses", "audit", "idempotency"),
+          signing_key="sign", idempotent=True, tag="licenses"),
     Route("POST", "/license-keys/validate", "validate_license",
           "Validate a license key (an invalid key is a 200 with valid: false)", Access.APPLICATION,
           request=s.ValidateRequest, response=s.Validation,
@@ -182,8 +185,8 @@ ROUTES: tuple[Route, ...] = (
           "machine was already active)", Access.APPLICATION,
           request=s.ActivateRequest, response=s.Activation, status=201,
           tables=_ro("products", "features", "tiers", "customers")
-          + _rw("licenses", "activations", "uniques", "audit"),
-          signing_key="sign", tag="activations"),
+          + _rw("licenses", "activations", "uniques", "audit", "idempotency"),
+          signing_key="sign", idempotent=True, tag="activations"),
     Route("POST", "/license-keys/heartbeat", "heartbeat",
           "Renew a machine token (no heartbeat, no token)", Access.APPLICATION,
           request=s.HeartbeatRequest, response=s.MachineToken,

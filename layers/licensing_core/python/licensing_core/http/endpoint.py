@@ -85,14 +85,16 @@ def endpoint(function: str) -> Callable[[Handler], LambdaHandler]:
         @functools.wraps(handle)
         def lambda_handler(event: Event, context: Any) -> LambdaResponse:
             with telemetry.flushing(context):
-                return dispatch(route, handle, event)
+                return dispatch(route, handle, event, context)
 
         return lambda_handler
 
     return decorate
 
 
-def dispatch(route: Route, handle: Handler, event: Event) -> LambdaResponse:
+def dispatch(
+    route: Route, handle: Handler, event: Event, lambda_context: Any = None
+) -> LambdaResponse:
     context = event.get("requestContext") or {}
     request_id = str(context.get("requestId", ""))
     logger.set_correlation_id(request_id)
@@ -100,6 +102,20 @@ def dispatch(route: Route, handle: Handler, event: Event) -> LambdaResponse:
     instance = str(event.get("rawPath", route.path))
     try:
         request = _parse(route, event, request_id)
+        key = request.headers.get("idempotency-key")
+        if route.idempotent and key is not None:
+            from licensing_core.http import idempotency  # only routes that create things
+
+            body = request.body.model_dump(mode="json") if request.body is not None else None
+            scope = request.principal.subject if request.principal else "application"
+            return idempotency.once(
+                route.function,
+                key,
+                scope,
+                body,
+                lambda: _respond(route, handle(request)),
+                lambda_context,
+            )
         return _respond(route, handle(request))
     except DomainError as error:
         if status_of(error) < 500:

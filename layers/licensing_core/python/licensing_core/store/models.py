@@ -250,6 +250,20 @@ class UsageRecord(StoredModel):
     by_customer = UsageByCustomer()
 
 
+class IdempotencyRecord(StoredModel):
+    """Written by Powertools idempotency (``http/idempotency.py``); declared here so the
+    table is created like every other, with its TTL."""
+
+    logical_name = "idempotency"
+
+    class Meta:
+        table_name = "idempotency"
+        billing_mode = "PAY_PER_REQUEST"
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
 class UniqueRecord(StoredModel):
     """Claims a value that must be unique (``PRODUCT_CODE#rdn.identity``), written in
     the same transaction as the record that owns it."""
@@ -343,6 +357,7 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     ActivationRecord,
     AuditRecord,
     UsageRecord,
+    IdempotencyRecord,
     UniqueRecord,
     PendingLicenseClaim,
     RateLimitRecord,
