@@ -9,7 +9,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help venv run token test test-unit test-integration test-infra test-e2e lint format \
-        openapi synth deploy clean
+        openapi fuzz bench synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -45,6 +45,13 @@ format: $(STAMP)  ## Apply ruff's fixes and formatting
 
 openapi: $(STAMP)  ## Regenerate the committed OpenAPI document from the route table
 	$(BIN)/python -m licensing_core.openapi --write
+
+fuzz: $(STAMP)  ## Long, random fuzzing from the OpenAPI document, and seat properties
+	FUZZ_RANDOM=1 FUZZ_MAX_EXAMPLES=200 FUZZ_PHASES=examples,coverage,fuzzing PROPERTY_EXAMPLES=300 \
+	$(BIN)/python -m pytest tests/fuzz tests/security/test_properties.py -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: $(STAMP)  ## Benchmarks: hot paths vs their floor, cold starts, contention, SDK, cost (ARGS=--quick)
+	$(BIN)/python -m bench $(ARGS)
 
 synth: $(STAMP)  ## Synthesize the CloudFormation template offline (no AWS credentials needed)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --quiet

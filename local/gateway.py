@@ -34,6 +34,24 @@ from licensing_core.http.problems import problem_response
 log = logging.getLogger("local.gateway")
 access_log = logging.getLogger("local.access")
 
+
+class _PrintableOnly(logging.Filter):
+    """Escape control characters in log lines: a request line may carry terminal
+    escape sequences, which must never reach an operator's terminal raw."""
+
+    _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._CONTROL.search(message):
+            record.msg = self._CONTROL.sub(lambda c: f"\\x{ord(c.group()):02x}", message)
+            record.args = ()
+        return True
+
+
+access_log.addFilter(_PrintableOnly())
+log.addFilter(_PrintableOnly())
+
 #: API Gateway refuses larger payloads (10 MB there); the handlers bound much smaller.
 MAX_BODY_BYTES = 1024 * 1024
 #: API Gateway's integration timeout.

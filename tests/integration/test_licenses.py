@@ -326,7 +326,14 @@ def test_audit_reports_drift_after_a_tier_change_until_regenerated(
     assert (
         admin("POST", audit_path, {"token": regenerated["keyToken"]}).json["status"] == "consistent"
     )
-    assert admin("POST", audit_path, {"token": "h.e.a.d.er"}).json["status"] == "encrypted"
+    from jwcrypto import jwk as jwk_module
+
+    from licensing_core.tokens.jwe import encrypt_to
+
+    machine = jwk_module.JWK.generate(kty="RSA", size=2048).export_public(as_dict=True)
+    sealed = encrypt_to(regenerated["keyToken"], machine)
+    assert admin("POST", audit_path, {"token": sealed}).json["status"] == "encrypted"
+    assert admin("POST", audit_path, {"token": "h.e.a.d.er"}).json["code"] == "MALFORMED"
     admin("POST", f"/license-keys/{issued['licenseId']}/suspend", {"reason": "x"})
     suspended = admin("POST", audit_path).json
     assert suspended["differences"] == [

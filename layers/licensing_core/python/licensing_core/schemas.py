@@ -7,7 +7,7 @@ mass-assigned. Services take and return these models; the HTTP edge serializes.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -329,6 +329,15 @@ class CustomerPage(ApiModel):
     next_cursor: str | None = None
 
 
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("the date is out of range") from error
+
+
+#: A moment with a time zone, normalized to UTC (dates at the edges of time are refused).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
 TokenText = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
 
@@ -337,7 +346,7 @@ class LicenseCreate(RequestModel):
     product_id: Id
     tier_id: Id
     customer_id: Id
-    expires_at: AwareDatetime | None = Field(
+    expires_at: UtcDatetime | None = Field(
         default=None, description="When the license ends; give this or `perpetual: true`."
     )
     perpetual: StrictBool = Field(default=False, description="A 100-year license.")
@@ -411,7 +420,7 @@ class Reinstate(RequestModel):
 
 
 class Renew(RequestModel):
-    expires_at: AwareDatetime
+    expires_at: UtcDatetime
 
 
 class Regenerate(RequestModel):

@@ -232,7 +232,7 @@ def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         )
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:  # too deep, too long
         raise HttpProblem(
             400, "MALFORMED_JSON", "Malformed JSON", f"the body is not valid JSON: {error}"
         ) from error

@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
 from licensing_core import schemas
@@ -22,7 +22,8 @@ from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord
 from licensing_core.store.transaction import Transaction
-from licensing_core.tokens.jose import TokenError
+from licensing_core.tokens.jose import TokenError, compact_header
+from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
 from licensing_core.tokens.verify import verify_token
@@ -119,7 +120,7 @@ def issue(
         raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
     expires_at = now + timedelta(seconds=rules.PERPETUAL_SECONDS)
     if body.expires_at is not None:
-        expires_at = body.expires_at.astimezone(UTC)
+        expires_at = body.expires_at
         if expires_at <= now:
             raise ValidationFailed("expiresAt must be in the future", code="EXPIRY_IN_PAST")
         if expires_at > now + timedelta(seconds=rules.PERPETUAL_SECONDS):
@@ -352,7 +353,7 @@ def regenerate(license_id: str, body: schemas.Regenerate, actor: str) -> schemas
 
 def renew(license_id: str, body: schemas.Renew, actor: str) -> schemas.LicenseKey:
     record = store.get_license(license_id)
-    expires_at = body.expires_at.astimezone(UTC).replace(microsecond=0)
+    expires_at = body.expires_at.replace(microsecond=0)
     if record.perpetual:
         raise ValidationFailed("a perpetual license needs no renewal", code="LICENSE_PERPETUAL")
     if expires_at <= max(record.expires_at, utcnow()):
@@ -370,6 +371,7 @@ def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
     would issue now."""
     record = store.get_license(license_id)
     if body.token is not None and body.token.count(".") == 4:
+        _check_machine_jwe(body.token)
         return schemas.AuditReport(status="encrypted", differences=[])
     in_token = record.issued_claims
     if body.token is not None:
@@ -390,6 +392,17 @@ def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
         status="drift" if differences else "consistent",
         differences=[schemas.Difference.model_validate(d) for d in differences],
     )
+
+
+def _check_machine_jwe(token: str) -> None:
+    """An encrypted token is one of ours only if its header says so: anything else with
+    five segments is not a token."""
+    try:
+        header = compact_header(token, max_bytes=get_settings().max_token_bytes, segments=5)
+    except TokenError as error:
+        raise ValidationFailed(f"token: {error.detail}", code=error.code) from error
+    if (header.get("alg"), header.get("enc")) != (KEY_ALGORITHM, CONTENT_ALGORITHM):
+        raise ValidationFailed("token: not an encrypted machine token", code="MALFORMED")
 
 
 def history(license_id: str, query: schemas.PageQuery) -> schemas.History:

@@ -1,0 +1,103 @@
+"""Valid requests for every route of the route table, so generated attacks (BFLA, mass
+assignment) hit each route with a body that would otherwise be accepted.
+
+A route whose request model has no example here fails the generated tests with a message
+saying to add one: new routes cannot slip past the suite.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from licensing_core.routes import Route
+
+from tests.security.support import Json, License, World
+
+_PARAM = re.compile(r"{([A-Za-z][A-Za-z0-9]*)}")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an attack aims at: real ids of the world, and a live activation."""
+
+    world: World
+    victim: License
+    client_id: str
+    activation_id: str
+
+    def path(self, route: Route) -> str:
+        values = {
+            "productId": self.world.product_id,
+            "tierId": self.world.tiers["five"],
+            "tenantId": self.world.tenant_id,
+            "customerId": self.victim.customer_id,
+            "licenseId": self.victim.license_id,
+            "activationId": self.activation_id,
+        }
+        return _PARAM.sub(lambda m: values.get(m.group(1), "unknown"), route.path)
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+EXAMPLES: dict[str, Callable[[Target], Json]] = {
+    "ProductCreate": lambda t: {"code": _unique("Atk."), "name": "Attack product"},
+    "FeatureCreate": lambda t: {"key": _unique("atk_"), "name": "Attack feature"},
+    "TierCreate": lambda t: {
+        "code": _unique("atk-"),
+        "name": "Attack tier",
+        "monthlyPrice": 0,
+        "annualPrice": 0,
+        "currency": "EUR",
+        "billingPeriods": ["monthly"],
+        "maxUsers": 1,
+    },
+    "TierUpdate": lambda t: {"name": "Renamed by an attacker"},
+    "TenantCreate": lambda t: {"name": "Attack tenant"},
+    "CustomerCreate": lambda t: {"email": f"{_unique('atk')}@example.com", "name": "Attacker"},
+    "LicenseCreate": lambda t: {
+        "productId": t.world.product_id,
+        "tierId": t.world.tiers["five"],
+        "customerId": t.victim.customer_id,
+        "perpetual": True,
+    },
+    "ValidateRequest": lambda t: {"keyToken": t.victim.key_token},
+    "StatusChange": lambda t: {"reason": "attack"},
+    "Reinstate": lambda t: {"reason": "attack"},
+    "Renew": lambda t: {"expiresAt": "2090-01-01T00:00:00Z"},
+    "Regenerate": lambda t: {"revokePrevious": True},
+    "AuditRequest": lambda t: {},
+    "ActivateRequest": lambda t: {"keyToken": t.victim.key_token, "machineId": _unique("atk-")},
+    "HeartbeatRequest": lambda t: {"clientId": t.client_id},
+    "DeactivateRequest": lambda t: {"clientId": t.client_id},
+    "CustomerStatusChange": lambda t: {"reason": "attack"},
+    "ClaimRequest": lambda t: {"productCode": t.world.product_code},
+    "RegisterRequest": lambda t: {
+        "email": f"{_unique('atk')}@example.com",
+        "productCode": t.world.product_code,
+        "tierCode": "five",
+    },
+    "UsageReport": lambda t: {
+        "clientId": t.client_id,
+        "meter": "api_calls",
+        "quantity": 1,
+        "idempotencyKey": _unique("atk-"),
+    },
+}
+
+
+def example(route: Route, target: Target) -> Json | None:
+    """A body the route would accept (None for routes without a request model)."""
+    if route.request is None:
+        return None
+    build = EXAMPLES.get(route.request.__name__)
+    if build is None:
+        raise LookupError(
+            f"{route.route_key} takes {route.request.__name__}: add a valid example body to "
+            "tests/security/examples.py so the attack suite covers it"
+        )
+    return build(target)
