@@ -15,6 +15,7 @@ from jwcrypto import jwk, jws
 from licensing_core.domain.ids import set_clock
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
 from licensing_core.tokens.jose import b64url_encode
+from licensing_core.tokens.jwe import encrypt_to
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
 
@@ -326,11 +327,7 @@ def test_audit_reports_drift_after_a_tier_change_until_regenerated(
     assert (
         admin("POST", audit_path, {"token": regenerated["keyToken"]}).json["status"] == "consistent"
     )
-    from jwcrypto import jwk as jwk_module
-
-    from licensing_core.tokens.jwe import encrypt_to
-
-    machine = jwk_module.JWK.generate(kty="RSA", size=2048).export_public(as_dict=True)
+    machine = jwk.JWK.generate(kty="RSA", size=2048).export_public(as_dict=True)
     sealed = encrypt_to(regenerated["keyToken"], machine)
     assert admin("POST", audit_path, {"token": sealed}).json["status"] == "encrypted"
     assert admin("POST", audit_path, {"token": "h.e.a.d.er"}).json["code"] == "MALFORMED"

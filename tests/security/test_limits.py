@@ -267,13 +267,6 @@ def test_concurrent_usage_reports_never_exceed_the_quota(api: Api, world: World)
             assert_problem(reply, 422, "VALIDATION_FAILED")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: every idempotency key is kept as an attribute of the usage counter item "
-    "(~42 bytes each), so after ~9,500 reports of one meter in one period the item hits "
-    "DynamoDB's 400 KB limit and every later report is a 500 (ValidationException) while the "
-    "quota still has room (store/usage.py add)",
-)
 def test_a_usage_counter_does_not_grow_with_each_report(api: Api, world: World) -> None:
     """Reporting usage must be sustainable: the counter item stays the same size however
     many reports it has counted (idempotency keys belong in their own expiring items)."""

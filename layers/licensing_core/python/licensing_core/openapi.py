@@ -68,7 +68,7 @@ def _problem_statuses(route: Route) -> list[int]:
         statuses.add(503)
     if route.method == "POST" and route.tables:
         statuses.add(409)
-    return sorted(statuses)
+    return sorted(statuses | {s for s in route.statuses if s >= 400})
 
 
 def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> dict[str, Any]:
@@ -79,6 +79,11 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
         }
     elif route.media_type != "application/json":
         success["content"] = {route.media_type: {"schema": {"type": "string"}}}
+    problem = (
+        PROBLEM
+        if route.media_type == "application/json"
+        else {route.media_type: {"schema": {"type": "string"}}}
+    )
     operation: dict[str, Any] = {
         "operationId": route.function,
         "summary": route.summary,
@@ -86,8 +91,9 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
         "x-access": route.access.value,
         "responses": {
             str(route.status): success,
+            **{str(s): success for s in route.statuses if s < 400},
             **{
-                str(s): {"description": "Problem", "content": PROBLEM}
+                str(s): {"description": "Problem", "content": problem}
                 for s in _problem_statuses(route)
             },
         },

@@ -57,6 +57,8 @@ class Route:
     signing_key: KeyUse | None = None
     #: Whether an ``Idempotency-Key`` header makes a retry replay the first response.
     idempotent: bool = False
+    #: Statuses the service answers beyond what access and models imply (for the docs).
+    statuses: tuple[int, ...] = ()
     tag: str = "default"
     #: Whether the body may also come as an HTML form (``application/x-www-form-urlencoded``,
     #: parsed into the same request model, one string per field).
@@ -186,13 +188,13 @@ ROUTES: tuple[Route, ...] = (
           request=s.ActivateRequest, response=s.Activation, status=201,
           tables=_ro("products", "features", "tiers", "customers")
           + _rw("licenses", "activations", "uniques", "audit", "idempotency"),
-          signing_key="sign", idempotent=True, tag="activations"),
+          signing_key="sign", idempotent=True, statuses=(200, 403), tag="activations"),
     Route("POST", "/license-keys/heartbeat", "heartbeat",
           "Renew a machine token (no heartbeat, no token)", Access.APPLICATION,
           request=s.HeartbeatRequest, response=s.MachineToken,
           tables=_ro("products", "features", "tiers", "customers", "licenses")
           + _rw("activations"),
-          signing_key="sign", tag="activations"),
+          signing_key="sign", statuses=(403, 404, 410), tag="activations"),
     Route("POST", "/license-activations/deactivate", "deactivate",
           "Deactivate a machine and free its seat (idempotent)", Access.APPLICATION,
           request=s.DeactivateRequest, response=s.Deactivation,
@@ -218,7 +220,7 @@ ROUTES: tuple[Route, ...] = (
           request=s.UsageReport, response=s.UsageResult,
           tables=_ro("products", "features", "tiers", "customers", "licenses", "activations")
           + _rw("usage"),
-          signing_key="verify", tag="identity"),
+          signing_key="verify", statuses=(403, 404, 410, 429), tag="identity"),
     Route("GET", "/customers/{customerId}/usage", "customer_usage",
           "An identity's usage counters", A, response=s.UsageList,
           tables=_ro("customers", "usage"), tag="identity"),
@@ -235,7 +237,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/register", "register_page",
           "Self-service registration page (HTML) for a product's tier", P,
           query=s.RegisterPageQuery, media_type="text/html",
-          tables=_ro("products", "features", "tiers", "uniques"), tag="self-service"),
+          tables=_ro("products", "features", "tiers", "uniques"), statuses=(404,), tag="self-service"),
     Route("POST", "/register", "register",
           "Register for a self-service tier: a pending license claim, and the identity provider "
           "invites the user (202; an HTML page for form posts; 429 when rate limited)", P,
@@ -243,13 +245,13 @@ ROUTES: tuple[Route, ...] = (
           identity_provider="invite",
           tables=_ro("products", "features", "tiers", "uniques")
           + _rw("claims", "rate_limits", "audit"),
-          tag="self-service"),
+          statuses=(429,), tag="self-service"),
     Route("POST", "/user/claim-license", "claim_license",
           "Claim the license of your pending registration (410 once it expired)", U,
           request=s.ClaimRequest, response=s.LicenseKey, status=201, identity_provider="read",
           tables=_ro("products", "features", "tiers")
           + _rw("claims", "customers", "uniques", "licenses", "audit"),
-          signing_key="sign", tag="self-service"),
+          signing_key="sign", statuses=(404, 410), tag="self-service"),
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
           query=s.PageQuery, response=s.LicensePage,
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),

@@ -250,6 +250,23 @@ class UsageRecord(StoredModel):
     by_customer = UsageByCustomer()
 
 
+class UsageReceipt(StoredModel):
+    """That one usage report (by its idempotency key) was counted, and what it answered.
+    Lives in the usage table beside the counters (a different key), expires by TTL."""
+
+    logical_name = "usage"
+
+    class Meta:
+        table_name = "usage"
+        billing_mode = "PAY_PER_REQUEST"
+
+    counter_key = UnicodeAttribute(hash_key=True)  # <licenseId>#<meter>#receipt#<sha256>
+    period = UnicodeAttribute(range_key=True)
+    quantity = NumberAttribute()
+    used = NumberAttribute(null=True)
+    expires_ttl = TTLAttribute(null=True)
+
+
 class IdempotencyRecord(StoredModel):
     """Written by Powertools idempotency (``http/idempotency.py``); declared here so the
     table is created like every other, with its TTL."""

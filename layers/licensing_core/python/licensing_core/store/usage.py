@@ -1,33 +1,36 @@
-"""Usage counters: one conditional update per report, so concurrent reports never
-exceed the quota and a retried idempotency key counts once.
-
-The update also stores the counter's value after the report under an attribute named
-for the idempotency key, so a replay answers with the first result. PynamoDB cannot
-express that dynamic attribute, so this one path speaks to DynamoDB directly.
-"""
+"""Usage counters: a report is one transaction of the counter's conditional update and
+a receipt for its idempotency key, so concurrent reports never exceed the quota and a
+retried key counts once; the counter item stays the same size however many reports
+it counts."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
-from botocore.exceptions import ClientError
+from licensing_core.domain.errors import TooManyRequests
+from licensing_core.store.errors import storage_errors
+from licensing_core.store.models import UsageReceipt, UsageRecord
+from licensing_core.store.transaction import Transaction
 
-from licensing_core.aws import client
-from licensing_core.domain.errors import TooManyRequests, Unavailable
-from licensing_core.settings import get_settings
-from licensing_core.store.errors import RETRYABLE_CODES, storage_errors
-from licensing_core.store.models import UsageRecord
-
-#: Counters are kept this long after their period ends (TTL; never read for quotas).
+#: Counters and receipts are kept this long after their period ends (TTL; never read
+#: for quotas).
 RETENTION_SECONDS = 400 * 86400
 
 
 class QuotaExceeded(TooManyRequests):
     code = "QUOTA_EXCEEDED"
     title = "Quota exceeded"
+
+
+class _Counted(Exception):
+    """This idempotency key was counted before."""
+
+
+class _OverQuota(Exception):
+    """The report does not fit what remains of the quota."""
 
 
 @dataclass(frozen=True)
@@ -40,67 +43,81 @@ class Counter:
     period_ends_at: datetime
     limit: int
 
+    @property
+    def key(self) -> str:
+        return f"{self.license_id}#{self.meter}"
+
 
 def add(counter: Counter, quantity: int, idempotency_key: str) -> tuple[int, bool]:
-    """Count ``quantity`` if it fits the limit: ``(used after, replayed)``."""
-    marker = "idem_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    number = lambda n: {"N": str(n)}  # noqa: E731
+    """Count ``quantity`` if it fits the limit: ``(used after, replayed)``. A replay
+    answers what the first report answered (or the current count, if the first is still
+    finishing)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
+    receipt = UsageReceipt(
+        f"{counter.key}#receipt#{digest}",
+        counter.period,
+        quantity=quantity,
+        expires_ttl=_expiry(counter),
+    )
+    transaction = Transaction()
+    transaction.save(receipt, UsageReceipt.counter_key.does_not_exist(), meaning=_Counted())
+    transaction.update(
+        UsageRecord(counter.key, counter.period),
+        [
+            UsageRecord.used.add(quantity),
+            UsageRecord.limit.set(counter.limit),
+            UsageRecord.usage_key.set(f"{counter.period}#{counter.license_id}#{counter.meter}"),
+            UsageRecord.customer_id.set(counter.customer_id),
+            UsageRecord.tenant_id.set(counter.tenant_id),
+            UsageRecord.license_id.set(counter.license_id),
+            UsageRecord.meter.set(counter.meter),
+            UsageRecord.period_ends_at.set(counter.period_ends_at),
+            UsageRecord.expires_ttl.set(_expiry(counter)),
+        ],
+        UsageRecord.used.does_not_exist() | (UsageRecord.used <= counter.limit - quantity),
+        meaning=_OverQuota(),
+    )
     try:
-        response = client("dynamodb").update_item(
-            TableName=get_settings().table_name(UsageRecord.logical_name),
-            Key={
-                "counter_key": {"S": f"{counter.license_id}#{counter.meter}"},
-                "period": {"S": counter.period},
-            },
-            UpdateExpression=(
-                "SET #used = if_not_exists(#used, :zero) + :q, #marker = if_not_exists(#used, :zero) + :q,"
-                " #limit = :limit, usage_key = :usage_key, customer_id = :customer,"
-                " tenant_id = :tenant, license_id = :license, #meter = :meter,"
-                " period_ends_at = :ends, expires_ttl = :ttl"
-            ),
-            ConditionExpression=(
-                "attribute_not_exists(#marker) AND (attribute_not_exists(#used) OR #used <= :room)"
-            ),
-            ExpressionAttributeNames={
-                "#used": "used",
-                "#marker": marker,
-                "#limit": "limit",
-                "#meter": "meter",
-            },
-            ExpressionAttributeValues={
-                ":zero": number(0),
-                ":q": number(quantity),
-                ":room": number(counter.limit - quantity),
-                ":limit": number(counter.limit),
-                ":usage_key": {"S": f"{counter.period}#{counter.license_id}#{counter.meter}"},
-                ":customer": {"S": counter.customer_id},
-                ":tenant": {"S": counter.tenant_id},
-                ":license": {"S": counter.license_id},
-                ":meter": {"S": counter.meter},
-                ":ends": {"S": UsageRecord.period_ends_at.serialize(counter.period_ends_at)},
-                ":ttl": number(int(counter.period_ends_at.timestamp()) + RETENTION_SECONDS),
-            },
-            ReturnValues="UPDATED_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
-        if code in RETRYABLE_CODES:
-            raise Unavailable("storage is busy; retry shortly", retryAfterSeconds=1) from error
-        if code != "ConditionalCheckFailedException":
-            raise
-        old: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
-        if marker in old:
-            return int(old[marker]["N"]), True
-        used = int(old.get("used", {}).get("N", "0"))
+        transaction.run()
+    except _Counted:
+        first = _get(UsageReceipt, receipt.counter_key, counter.period)
+        used = first.used if first is not None and first.used is not None else _used(counter)
+        return int(used), True
+    except _OverQuota:
+        used = _used(counter)
         raise QuotaExceeded(
             f"{counter.meter}: {quantity} more would exceed the quota of {counter.limit}",
             meter=counter.meter,
             used=used,
             limit=counter.limit,
             remaining=max(counter.limit - used, 0),
-        ) from error
-    return int(response["Attributes"]["used"]["N"]), False
+        ) from None
+    used = _used(counter)
+    with storage_errors():  # what a replay of this key will answer
+        receipt.update(actions=[UsageReceipt.used.set(used)])
+    return used, False
+
+
+def _expiry(counter: Counter) -> datetime:
+    return datetime.fromtimestamp(
+        counter.period_ends_at.timestamp() + RETENTION_SECONDS, counter.period_ends_at.tzinfo
+    )
+
+
+R = TypeVar("R", UsageReceipt, UsageRecord)
+
+
+def _get(model: type[R], key: str, period: str) -> R | None:
+    with storage_errors():
+        try:
+            return model.get(key, period, consistent_read=True)
+        except model.DoesNotExist:
+            return None
+
+
+def _used(counter: Counter) -> int:
+    record = _get(UsageRecord, counter.key, counter.period)
+    return int(record.used) if record is not None else 0
 
 
 def customer_counters(customer_id: str) -> list[UsageRecord]:
