@@ -1,0 +1,1 @@
+"""Benchmarks of the licensing service: ``python -m bench`` (see ``bench/README.md``)."""

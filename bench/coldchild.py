@@ -1,0 +1,97 @@
+"""One cold start, run in a fresh interpreter by ``bench.coldstart`` (by file path, so
+nothing of the benchmark harness is imported): import ``functions/<name>/handler.py``
+by file path as Lambda's INIT phase does, then optionally answer one request (an API
+Gateway v2 event read from stdin). Any network connection (an AWS call) is refused
+and reported. Prints one JSON line: init and request seconds, status, whether AWS was
+needed."""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import importlib.util  # noqa: E402 - timing starts before any import
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def _defer_build() -> None:
+    """Variant: pydantic models build their validators on first use, not at import."""
+    from pydantic._internal import _config
+
+    _config.config_defaults["defer_build"] = True
+
+
+def _lazy_oidc() -> None:
+    """Variant: the endpoint wrapper imports the OIDC verifier (jwcrypto, the JWKS
+    client) only when a route authenticates, as a lazy import in ``_authenticate``."""
+    import types
+
+    name = "licensing_core.identity.oidc"
+    stub = types.ModuleType(name)
+
+    class Principal:  # only named in annotations by the endpoint wrapper
+        pass
+
+    def get_verifier() -> object:
+        del sys.modules[name]
+        real = importlib.import_module(name)
+        return real.get_verifier()
+
+    stub.Principal = Principal  # type: ignore[attr-defined]
+    stub.get_verifier = get_verifier  # type: ignore[attr-defined]
+    sys.modules[name] = stub
+
+
+def _skip_key_check() -> None:
+    """Variant: the PEM signer loads its own key without cryptography's RSA key
+    validation (``unsafe_skip_rsa_key_validation=True``): the key is ours, 0600."""
+    from cryptography.hazmat.primitives import serialization
+
+    original = serialization.load_pem_private_key
+
+    def load(data: bytes, password: bytes | None, backend: object = None, **_: object) -> object:
+        return original(data, password, backend, unsafe_skip_rsa_key_validation=True)
+
+    serialization.load_pem_private_key = load  # type: ignore[assignment]
+
+
+VARIANTS = {
+    "defer_build": _defer_build,
+    "lazy_oidc": _lazy_oidc,
+    "skip_key_check": _skip_key_check,
+}
+
+
+def main() -> None:
+    function, event_json = sys.argv[1], sys.stdin.read()
+    for variant in sys.argv[2:]:
+        VARIANTS[variant]()
+    path = Path(__file__).resolve().parents[1] / "functions" / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"functions.{function}.handler", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    initialized = time.perf_counter()
+    result: dict[str, object] = {"init_s": initialized - STARTED}
+    if event_json.strip():
+        import socket
+
+        attempts: list[object] = []
+
+        def refuse(self: socket.socket, address: object) -> None:
+            attempts.append(address)
+            raise ConnectionRefusedError("the cold-start benchmark makes no AWS calls")
+
+        socket.socket.connect = refuse  # type: ignore[method-assign, assignment]
+        response = module.handler(json.loads(event_json), None)
+        result["request_s"] = time.perf_counter() - initialized
+        result["status"] = response.get("statusCode")
+        result["aws"] = bool(attempts)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

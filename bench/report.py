@@ -1,0 +1,551 @@
+"""The one summary table printed by ``python -m bench``, and ``bench/RESULTS.md``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import cost
+from bench.coldstart import ColdStart
+from bench.contention import Contention
+from bench.floor import MINIMAL, MINIMAL_REASONS, today
+from bench.hotpaths import PathResult
+from bench.sdk import Sdk
+
+HOT_TARGET = 1.25
+COLD_TARGET = 1.3
+COST_TARGET = 2.0
+
+
+@dataclass
+class Outcome:
+    """Everything one ``python -m bench`` run measured (a section is None if skipped)."""
+
+    settings: dict[str, Any]
+    machine: dict[str, str]
+    seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    hot: list[PathResult] | None = None
+    sizes: dict[str, int] | None = None
+    cold: ColdStart | None = None
+    contention: Contention | None = None
+    sdk: Sdk | None = None
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        load = "n/a"
+    return {
+        "platform": platform.platform(),
+        "cpu": model,
+        "cores": str(os.cpu_count()),
+        "python": sys.version.split()[0],
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load average at start (1, 5, 15 min)": load,
+    }
+
+
+def _x(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+def _verdict(value: float | None, target: float) -> str:
+    if value is None:
+        return "-"
+    return f"<= {target:g}: {'met' if value <= target else 'NOT met'}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _cost_rows(outcome: Outcome) -> list[cost.CostRow]:
+    if not outcome.hot or not outcome.sizes:
+        return []
+    return cost.rows(outcome.hot, outcome.sizes)
+
+
+def summary_rows(outcome: Outcome) -> list[tuple[str, str, str, str]]:
+    """(section, measure, value, target) for the one printed table."""
+    rows: list[tuple[str, str, str, str]] = []
+    for result in outcome.hot or []:
+        expected = result.calls_same
+        if result.observed and len(result.observed) != expected:
+            rows.append(
+                (
+                    "hot path",
+                    f"{result.path}: DynamoDB calls observed (floor assumes {expected})",
+                    str(len(result.observed)),
+                    "update bench/floor.py",
+                )
+            )
+        rows.append(
+            (
+                "hot path",
+                f"{result.path}: handler / floor ({result.calls_minimal} calls)",
+                f"{_x(result.ratio_minimal)}  ({_ms(result.handler_ms)} / {_ms(result.minimal_ms)})",
+                _verdict(result.ratio_minimal, HOT_TARGET),
+            )
+        )
+        rows.append(
+            (
+                "",
+                f"{result.path}: handler / same {result.calls_same} calls in raw boto3",
+                _x(result.ratio_same),
+                "",
+            )
+        )
+        if result.all_cuts_ratio_minimal is not None:
+            rows.append(
+                (
+                    "",
+                    f"{result.path}: with all proposed cuts / floor",
+                    _x(result.all_cuts_ratio_minimal),
+                    _verdict(result.all_cuts_ratio_minimal, HOT_TARGET),
+                )
+            )
+    if outcome.cold:
+        cold = outcome.cold
+        heaviest = cold.functions[0]
+        rows.append(
+            (
+                "cold init",
+                f"heaviest ({heaviest.function}) / import botocore.session",
+                f"{_x(heaviest.ratio)}  ({_ms(heaviest.cpu_ms)} / {_ms(cold.baseline_ms)} CPU)",
+                _verdict(heaviest.ratio, COLD_TARGET),
+            )
+        )
+        for name in ("heartbeat", "validate_license", "activate"):
+            found = next((f for f in cold.functions if f.function == name), None)
+            if found:
+                rows.append(("", f"{name} / import botocore.session", _x(found.ratio), ""))
+        for variant in cold.variants:
+            rows.append(
+                (
+                    "",
+                    f"{variant.function} + {variant.variant}: / unchanged",
+                    _x(variant.vs_unchanged),
+                    "",
+                )
+            )
+    if outcome.contention:
+        race = outcome.contention
+        rows.append(
+            (
+                "contention",
+                f"{race.racers} racers on {race.seats} seats: correct trials",
+                f"{race.correct_trials}/{race.trials}",
+                f"{race.trials}/{race.trials}",
+            )
+        )
+        rows.append(
+            ("", "activation latency p50 / p99", f"{_ms(race.p50_ms)} / {_ms(race.p99_ms)}", "")
+        )
+    if outcome.sdk:
+        if outcome.sdk.ran:
+            for name, speedup in outcome.sdk.speedups.items():
+                rows.append(
+                    ("sdk", f"first verification, {name}: PyJWT / SDK", f"{speedup:.2f}x", "")
+                )
+            for name, ns in outcome.sdk.gates.items():
+                rows.append(("", f"{name} (net)", f"{ns:.0f} ns/op", ""))
+        else:
+            rows.append(("sdk", "bench/sdk_verify.py", outcome.sdk.note, ""))
+    for row in _cost_rows(outcome):
+        if row.duration_basis != "measured":
+            continue
+        kind = "heartbeats" if row.path.startswith("heartbeat") else "activations"
+        target = _verdict(row.total, COST_TARGET) if kind == "heartbeats" else ""
+        rows.append(
+            (
+                "cost",
+                f"$ per 1M {kind} ({row.path}, {row.variant})",
+                f"${row.total:.2f}",
+                target,
+            )
+        )
+    if outcome.sizes:
+        part = cost.partition(outcome.sizes)
+        rows.append(
+            (
+                "partition",
+                f"1 license, {part.activations:,} machines hourly: WCU/s on its key",
+                f"{part.activations_key_wcu:.1f} of {cost.PARTITION_WCU}",
+                "",
+            )
+        )
+    for section, error in outcome.errors.items():
+        rows.append((section, "FAILED", error.splitlines()[-1][:80] if error else "", ""))
+    return rows
+
+
+def print_table(outcome: Outcome) -> None:
+    rows = summary_rows(outcome)
+    headers = ("section", "measure", "value", "target")
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def markdown(outcome: Outcome) -> str:
+    out: list[str] = ["# Benchmark results", ""]
+    out.append(
+        "Written by `python -m bench` (see `bench/README.md` for what each figure means). "
+        "Every ratio compares things measured side by side in the same run; absolute "
+        "times depend on the machine and on whatever else it was running."
+    )
+    out += ["", "## Machine", ""]
+    out += _table(("", ""), [(k, v) for k, v in outcome.machine.items()])
+    settings = ", ".join(f"{k}={v}" for k, v in outcome.settings.items())
+    seconds = ", ".join(f"{k} {v:.0f} s" for k, v in outcome.seconds.items())
+    out += ["", f"Run: {settings}. Time per section: {seconds}.", ""]
+    out += ["## Summary", ""]
+    out += _table(("section", "measure", "value", "target"), summary_rows(outcome))
+    if outcome.errors:
+        out += ["", "## Failures", ""]
+        for section, error in outcome.errors.items():
+            out += [f"### {section}", "", "```", error[-3000:], "```", ""]
+    if outcome.hot:
+        out += _hot(outcome.hot)
+    if outcome.cold:
+        out += _cold(outcome.cold)
+    if outcome.contention:
+        out += _contention(outcome.contention)
+    if outcome.sdk:
+        out += ["", "## SDK", ""]
+        if outcome.sdk.ran:
+            out += [f"`{outcome.sdk.note}` ({outcome.sdk.seconds:.0f} s):", "", "```"]
+            out += [outcome.sdk.output.rstrip(), "```"]
+        else:
+            out += [outcome.sdk.note]
+    if outcome.sizes:
+        out += _costs(outcome)
+    return "\n".join(out) + "\n"
+
+
+def _hot(results: list[PathResult]) -> list[str]:
+    out = ["", "## Hot paths: handler vs floor", ""]
+    out.append(
+        f"Median of {results[0].iterations} interleaved iterations per variant after "
+        "warm-up, on in-process moto. *floor* = the DynamoDB calls the request needs "
+        "(raw boto3) + the RSA/AES work (raw `cryptography`, cached keys); *same calls* = "
+        "the calls the code makes today, in raw boto3. *client* = time outside moto "
+        "(moto's request handling stands in for DynamoDB's service time)."
+    )
+    out.append("")
+    out += _table(
+        (
+            "path",
+            "handler",
+            "floor",
+            "handler / floor",
+            "same calls",
+            "handler / same",
+            "crypto only",
+            "client: handler / floor",
+            "client: handler / same",
+        ),
+        [
+            (
+                r.path,
+                _ms(r.handler_ms),
+                _ms(r.minimal_ms),
+                _x(r.ratio_minimal),
+                _ms(r.same_ms),
+                _x(r.ratio_same),
+                f"{r.crypto_ms:.2f} ms",
+                f"{_x(r.client_ratio_minimal)} ({r.handler_client_ms:.1f} / {r.minimal_client_ms:.1f} ms)",
+                f"{_x(r.client_ratio_same)} ({r.handler_client_ms:.1f} / {r.same_client_ms:.1f} ms)",
+            )
+            for r in results
+        ],
+    )
+    out += [
+        "",
+        "DynamoDB calls per request (today, then at the floor, and why the floor is enough):",
+        "",
+    ]
+    reads = {r.path.partition(" ")[0]: r.catalog_reads for r in results}
+    for base, minimal in MINIMAL.items():
+        calls = today(base, reads.get(base, 0))
+        out.append(f"- **{base}** today ({len(calls)}): " + "; ".join(calls))
+        out.append(f"  floor ({len(minimal)}): " + "; ".join(minimal))
+        out.append(f"  ({MINIMAL_REASONS[base]})")
+    out += ["", "Observed in this run (operations moto served for one handler call):", ""]
+    for r in results:
+        expected = r.calls_same
+        drift = (
+            ""
+            if len(r.observed) == expected
+            else f" **(expected {expected}: update bench/floor.py)**"
+        )
+        cuts = (
+            f"; with every cut: {', '.join(r.observed_with_cuts)}" if r.observed_with_cuts else ""
+        )
+        out.append(f"- {r.path}: {', '.join(r.observed)}{drift}{cuts}")
+    cut_rows = [
+        (r.path, c.name, c.description, _ms(c.ms), _x(c.vs_handler))
+        for r in results
+        for c in r.cuts
+    ]
+    if cut_rows:
+        out += [
+            "",
+            "### Proposed cuts, measured (monkeypatched into the real handler, same run)",
+            "",
+        ]
+        out += _table(("path", "cut", "change", "median", "/ handler today"), cut_rows)
+        out += ["", "With every cut, handler / floor:", ""]
+        out += [
+            f"- {r.path}: {_x(r.all_cuts_ratio_minimal)}"
+            for r in results
+            if r.all_cuts_ratio_minimal
+        ]
+    profiled = [r for r in results if r.profile]
+    if profiled:
+        out += [
+            "",
+            "### Where the handler's time goes (pyinstrument, self time per call by package)",
+            "",
+        ]
+        totals: dict[str, float] = {}
+        for r in profiled:
+            assert r.profile
+            for name, ms in r.profile.per_package_ms.items():
+                totals[name] = totals.get(name, 0.0) + ms
+        packages = [
+            name
+            for name, _ in sorted(totals.items(), key=lambda kv: -kv[1])
+            if any(r.profile and r.profile.per_package_ms.get(name, 0.0) >= 0.1 for r in profiled)
+        ]
+        out += _table(
+            ("package", *(r.path for r in profiled)),
+            [
+                (
+                    name,
+                    *(
+                        f"{r.profile.per_package_ms.get(name, 0.0):.2f}"
+                        for r in profiled
+                        if r.profile
+                    ),
+                )
+                for name in packages
+            ],
+        )
+        saved = [r.profile.artifact for r in profiled if r.profile and r.profile.artifact]
+        if saved:
+            out += ["", f"Flame graph of the slowest path: `{saved[0]}` (pyinstrument HTML)."]
+    return out
+
+
+def _cold(cold: ColdStart) -> list[str]:
+    out = ["", "## Cold init", ""]
+    out.append(
+        f"Fresh interpreter per run, median of {cold.rounds} interleaved rounds. Ratios are "
+        "of CPU time (user + system of the child process: what a dedicated Lambda vCPU "
+        "spends; other processes on this machine inflate wall time, not CPU time): median "
+        "over rounds of (function / the nearest run of "
+        '`python -c "import botocore.session"`, which runs again every few functions); a '
+        "variant's ratio is over its unchanged function, run just before it. Baseline "
+        f"{_ms(cold.baseline_ms)} CPU ({_ms(cold.baseline_wall_ms)} wall); bare `python -c pass` "
+        f"{_ms(cold.python_ms)} CPU. No AWS call "
+        "is made: a function whose request needs AWS runs its init only."
+    )
+    out.append("")
+    out += _table(
+        ("function", "CPU", "/ baseline", "wall", "init (import)", "request", "status", "what ran"),
+        [
+            (
+                f.function,
+                _ms(f.cpu_ms),
+                _x(f.ratio),
+                _ms(f.wall_ms),
+                _ms(f.init_ms),
+                _ms(f.request_ms),
+                str(f.status or "-"),
+                f.how,
+            )
+            for f in cold.functions
+        ],
+    )
+    if cold.variants:
+        out += ["", "Proposed import changes, measured on the same rounds:", ""]
+        out += _table(
+            (
+                "function",
+                "variant",
+                "change",
+                "CPU",
+                "/ unchanged",
+                "/ baseline",
+                "import: variant / unchanged",
+                "first request: variant / unchanged",
+            ),
+            [
+                (
+                    v.function,
+                    v.variant,
+                    v.description,
+                    _ms(v.cpu_ms),
+                    _x(v.vs_unchanged),
+                    _x(v.ratio),
+                    f"{v.init_ms[0]:.0f} / {v.init_ms[1]:.0f} ms",
+                    f"{v.request_ms[0]:.1f} / {v.request_ms[1]:.1f} ms",
+                )
+                for v in cold.variants
+            ],
+        )
+    out += ["", f"`python -X importtime` of {cold.heaviest} (best of 3), self time by package:", ""]
+    out += _table(
+        ("package", "self", "first imported by"),
+        [(c.package, f"{c.self_ms:.1f} ms", c.imported_by) for c in cold.imports[:15]],
+    )
+    out += ["", "Our modules by self time (cumulative includes what they import first):", ""]
+    out += _table(
+        ("module", "self", "cumulative"),
+        [(m, f"{own:.1f} ms", f"{total:.1f} ms") for m, own, total in cold.licensing_modules[:12]],
+    )
+    return out
+
+
+def _contention(race: Contention) -> list[str]:
+    out = ["", "## Contention", ""]
+    out.append(
+        f"{race.racers} racers, {race.trials} trials, one {race.seats}-seat license per trial, "
+        "real activate handler against a moto server (one request at a time)."
+    )
+    out.append("")
+    out += _table(
+        ("measure", "value"),
+        [
+            (
+                "correct trials (exactly 5 winners, counter == live items == 5)",
+                f"{race.correct_trials}/{race.trials}",
+            ),
+            ("statuses over all trials", ", ".join(f"{k}: {v}" for k, v in race.statuses.items())),
+            ("latency p50 / p99, all racers", f"{_ms(race.p50_ms)} / {_ms(race.p99_ms)}"),
+            (
+                "latency p50 / p99, winners (201)",
+                f"{_ms(race.winner_p50_ms)} / {_ms(race.winner_p99_ms)}",
+            ),
+            (
+                "latency p50 / p99, refused (409)",
+                f"{_ms(race.loser_p50_ms)} / {_ms(race.loser_p99_ms)}",
+            ),
+            ("one trial (all racers done), median", _ms(race.trial_ms)),
+        ],
+    )
+    if race.failures:
+        out += ["", "Incorrect trials:", ""] + [f"- {f}" for f in race.failures]
+    return out
+
+
+def _costs(outcome: Outcome) -> list[str]:
+    assert outcome.sizes is not None
+    out = ["", "## Cost model", "", "Assumptions:", ""]
+    out += [f"- {a}" for a in cost.ASSUMPTIONS]
+    out += [
+        "",
+        "Item sizes measured (bytes): " + ", ".join(f"{k} {v}" for k, v in outcome.sizes.items()),
+        "",
+    ]
+    out += _table(
+        (
+            "path",
+            "code",
+            "duration",
+            "RRU",
+            "WRU",
+            "Lambda $/1M",
+            "DynamoDB $/1M",
+            "HTTP API $/1M",
+            "total $/1M",
+        ),
+        [
+            (
+                r.path,
+                r.variant,
+                f"{r.duration_ms:.1f} ms ({r.duration_basis})",
+                f"{r.rru:g}",
+                f"{r.wru:g}",
+                f"{r.lambda_dollars:.3f}",
+                f"{r.dynamodb_dollars:.3f}",
+                f"{r.api_dollars:.3f}",
+                f"{r.total:.2f}",
+            )
+            for r in _cost_rows(outcome)
+        ],
+    )
+    if outcome.hot:
+        out += ["", "### Further levers (priced, not measured: each row adds to the one above)", ""]
+        out += _table(
+            ("path", "change", "RRU", "WRU", "total $/1M"),
+            [
+                (lever.path, lever.change, f"{lever.rru:g}", f"{lever.wru:g}", f"{lever.total:.2f}")
+                for lever in cost.levers(outcome.hot, outcome.sizes)
+            ],
+        )
+    part = cost.partition(outcome.sizes)
+    out += ["", "### One license with 10,000 machines heartbeating hourly (today's code)", ""]
+    out += _table(
+        ("measure", "value"),
+        [
+            (
+                "activation items under the license's partition key",
+                f"{part.activations:,} (+ reclaimed tombstones, kept 30 days)",
+            ),
+            (
+                "item collection size",
+                f"{part.item_collection_mb:.1f} MB ({part.activation_item_bytes} B per JWE activation; no LSI, so no 10 GB cap)",
+            ),
+            ("heartbeats per second on that key", f"{part.heartbeats_per_second:.2f}"),
+            (
+                "WCU/s on the activations partition key",
+                f"{part.activations_key_wcu:.1f} of {cost.PARTITION_WCU} ({part.activations_key_wcu / cost.PARTITION_WCU:.1%})",
+            ),
+            (
+                "RCU/s on the activations partition key",
+                f"{part.activations_key_rcu:.1f} of {cost.PARTITION_RCU}",
+            ),
+            (
+                "RCU/s on the license item (TransactGet + ConditionCheck)",
+                f"{part.license_item_rcu:.1f} of {cost.PARTITION_RCU}",
+            ),
+            (
+                "machines one license can hold at hourly heartbeats before a partition limit",
+                f"{part.max_activations_per_license:,}",
+            ),
+            (
+                "a full license: each refused activation's dead-seat scan (Query of every activation)",
+                f"{part.full_license_reclaim_query_rru:,.0f} RRU, {part.full_license_reclaim_pages} page(s) of 1 MB",
+            ),
+        ],
+    )
+    return out
