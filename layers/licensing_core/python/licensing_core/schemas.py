@@ -29,7 +29,10 @@ from pydantic.alias_generators import to_camel
 class ApiModel(BaseModel):
     """Base of every body: camelCase aliases, Python names accepted too."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # defer_build: schemas are built on first use, not at import (cold starts, see bench)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, defer_build=True
+    )
 
 
 class RequestModel(ApiModel):
