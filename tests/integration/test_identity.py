@@ -174,3 +174,28 @@ def test_bad_usage_reports_count_nothing(
     response = invoke("POST", "/usage", body=body)
     assert (response.status, response.json["code"]) == (status, code), response.text
     assert UsageRecord.count() == 0
+
+
+def test_deactivation_disables_the_account_in_the_identity_provider(
+    admin: Admin, aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from licensing_core.settings import reset_settings
+
+    monkeypatch.setenv("LICENSING_COGNITO_USER_POOL_ID", aws.pool_id)
+    reset_settings()
+    created = aws.client.admin_create_user(
+        UserPoolId=aws.pool_id, Username="gone@example.com", MessageAction="SUPPRESS"
+    )
+    subject = next(a["Value"] for a in created["User"]["Attributes"] if a["Name"] == "sub")
+    customer = admin(
+        "POST", "/customers", {"email": "gone@example.com", "name": "Gone", "subject": subject}
+    ).json
+
+    def enabled() -> bool:
+        user = aws.client.admin_get_user(UserPoolId=aws.pool_id, Username="gone@example.com")
+        return bool(user["Enabled"])
+
+    admin("POST", f"/customers/{customer['customerId']}/deactivate", {})
+    assert not enabled()
+    admin("POST", f"/customers/{customer['customerId']}/reactivate", {})
+    assert enabled()

@@ -56,6 +56,8 @@ def test_only_declared_routes_take_forms_or_use_the_identity_provider() -> None:
     assert {r.function: r.identity_provider for r in ROUTES if r.identity_provider} == {
         "register": "invite",
         "claim_license": "read",
+        "deactivate_customer": "manage",
+        "reactivate_customer": "manage",
     }
 
 

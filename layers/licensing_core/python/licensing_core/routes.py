@@ -24,7 +24,7 @@ KeyUse = Literal["verify", "sign"]
 #: What a function asks of the identity provider (``identity/provider.py``): ``read``
 #: looks accounts up (Cognito ``ListUsers``); ``invite`` also creates them
 #: (``AdminCreateUser``).
-IdentityProviderUse = Literal["read", "invite"]
+IdentityProviderUse = Literal["read", "invite", "manage"]
 
 _PATH_PARAM = re.compile(r"{([A-Za-z][A-Za-z0-9]*)}")
 
@@ -211,10 +211,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/customers/{customerId}/deactivate", "deactivate_customer",
           "Deactivate an identity: its licenses stop at once and its seats are freed", A,
           request=s.CustomerStatusChange, response=s.Customer, step_up="identity.deactivate",
-          tables=_rw("customers", "licenses", "activations", "uniques", "audit"), tag="identity"),
+          tables=_rw("customers", "licenses", "activations", "uniques", "audit"), identity_provider="manage", tag="identity"),
     Route("POST", "/customers/{customerId}/reactivate", "reactivate_customer",
           "Reactivate an identity", A, request=s.CustomerStatusChange, response=s.Customer,
-          tables=_rw("customers", "audit"), tag="identity"),
+          tables=_rw("customers", "audit"), identity_provider="manage", tag="identity"),
     Route("POST", "/usage", "report_usage",
           "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
           request=s.UsageReport, response=s.UsageResult,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from licensing_core import schemas
 from licensing_core.domain.ids import utcnow
+from licensing_core.identity.provider import get_identity_provider
 from licensing_core.services import activations
 from licensing_core.services.catalog import customer_view
 from licensing_core.store import activations as activation_store
@@ -41,12 +42,26 @@ def _set_status(
     return record
 
 
+def _sync_provider(record: CustomerRecord) -> None:
+    """Disable or enable the identity's account in the identity provider, when one is
+    configured and knows it (idempotent: a retried request finishes the job)."""
+    provider = get_identity_provider()
+    if provider is None or not record.subject:
+        return
+    if record.status == "active":
+        provider.enable(record.subject)
+    else:
+        provider.disable(record.subject)
+
+
 def deactivate(
     customer_id: str, body: schemas.CustomerStatusChange, actor: str
 ) -> schemas.Customer:
-    """Validation, heartbeats and usage refuse the identity from the commit on; then the
-    seats its machines held are freed (a retry finishes the job if it was interrupted)."""
+    """Validation, heartbeats and usage refuse the identity from the commit on; then its
+    account is disabled in the identity provider and the seats its machines held are
+    freed (a retry finishes the job if it was interrupted)."""
     record = _set_status(customer_id, "deactivated", "identity.deactivated", actor, body.reason)
+    _sync_provider(record)
     licenses, cursor = license_store.page_customer_licenses(customer_id, 100, None)
     while True:
         for license in licenses:
@@ -61,6 +76,6 @@ def deactivate(
 def reactivate(
     customer_id: str, body: schemas.CustomerStatusChange, actor: str
 ) -> schemas.Customer:
-    return customer_view(
-        _set_status(customer_id, "active", "identity.reactivated", actor, body.reason)
-    )
+    record = _set_status(customer_id, "active", "identity.reactivated", actor, body.reason)
+    _sync_provider(record)
+    return customer_view(record)
