@@ -69,9 +69,9 @@ def _setup() -> tuple[str, str]:
 
 def _license(product_id: str, tier_id: str, n: int) -> tuple[str, str]:
     from licensing_core import schemas
-    from licensing_core.services import catalog, licenses
+    from licensing_core.services import identities, licenses
 
-    customer = catalog.create_customer(
+    customer = identities.create_customer(
         schemas.CustomerCreate(email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer")
     )
     key = licenses.issue(

@@ -71,9 +71,9 @@ def _tier(product_id: str, body: dict[str, Any]) -> str:
 
 def _license(product_id: str, tier_id: str, n: int) -> Key:
     from licensing_core import schemas
-    from licensing_core.services import catalog, licenses
+    from licensing_core.services import identities, licenses
 
-    customer = catalog.create_customer(
+    customer = identities.create_customer(
         schemas.CustomerCreate(email=f"bench{n}@example.com", name=f"Bench {n}")
     )
     key = licenses.issue(

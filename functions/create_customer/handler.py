@@ -2,9 +2,9 @@
 
 from licensing_core.http.endpoint import Request, endpoint
 from licensing_core.schemas import Customer, CustomerCreate
-from licensing_core.services import catalog
+from licensing_core.services import identities
 
 
 @endpoint("create_customer")
 def handler(request: Request[CustomerCreate]) -> Customer:
-    return catalog.create_customer(request.body)
+    return identities.create_customer(request.body)

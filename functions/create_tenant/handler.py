@@ -2,9 +2,9 @@
 
 from licensing_core.http.endpoint import Request, endpoint
 from licensing_core.schemas import Tenant, TenantCreate
-from licensing_core.services import catalog
+from licensing_core.services import identities
 
 
 @endpoint("create_tenant")
 def handler(request: Request[TenantCreate]) -> Tenant:
-    return catalog.create_tenant(request.body)
+    return identities.create_tenant(request.body)

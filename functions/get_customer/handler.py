@@ -2,9 +2,9 @@
 
 from licensing_core.http.endpoint import Request, endpoint
 from licensing_core.schemas import Customer
-from licensing_core.services import catalog
+from licensing_core.services import identities
 
 
 @endpoint("get_customer")
 def handler(request: Request[None]) -> Customer:
-    return catalog.get_customer(request.path["customerId"])
+    return identities.get_customer(request.path["customerId"])

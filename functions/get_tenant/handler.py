@@ -2,9 +2,9 @@
 
 from licensing_core.http.endpoint import Request, endpoint
 from licensing_core.schemas import Tenant
-from licensing_core.services import catalog
+from licensing_core.services import identities
 
 
 @endpoint("get_tenant")
 def handler(request: Request[None]) -> Tenant:
-    return catalog.get_tenant(request.path["tenantId"])
+    return identities.get_tenant(request.path["tenantId"])

@@ -2,9 +2,9 @@
 
 from licensing_core.http.endpoint import Request, endpoint
 from licensing_core.schemas import CustomerPage
-from licensing_core.services import catalog
+from licensing_core.services import identities
 
 
 @endpoint("list_tenant_customers")
 def handler(request: Request[None]) -> CustomerPage:
-    return catalog.list_tenant_customers(request.path["tenantId"], request.query)
+    return identities.list_tenant_customers(request.path["tenantId"], request.query)

@@ -15,7 +15,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from licensing_core import schemas
-from licensing_core.services import catalog, licenses
+from licensing_core.services import catalog, identities, licenses
 from licensing_core.settings import reset_settings
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS, ActivationRecord, LicenseRecord
@@ -67,7 +67,7 @@ def five_seat_tier(
 
 
 def new_license(ids: dict[str, str], n: int) -> tuple[str, str]:
-    customer = catalog.create_customer(
+    customer = identities.create_customer(
         schemas.CustomerCreate(email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer")
     )
     key = licenses.issue(

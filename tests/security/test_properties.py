@@ -29,7 +29,7 @@ from hypothesis.stateful import (
 )
 from licensing_core import schemas
 from licensing_core.domain.ids import set_clock, utcnow
-from licensing_core.services import catalog, licenses
+from licensing_core.services import catalog, identities, licenses
 from licensing_core.settings import reset_settings
 from licensing_core.store.activations import license_activations, machine_key
 from licensing_core.store.base import create_missing_tables
@@ -85,7 +85,7 @@ class SeatMachine(RuleBasedStateMachine):
         super().__init__()
         self.now = utcnow()
         set_clock(lambda: self.now)
-        customer = catalog.create_customer(
+        customer = identities.create_customer(
             schemas.CustomerCreate(email=f"{uuid.uuid4().hex}@example.com", name="Props")
         )
         key = licenses.issue(

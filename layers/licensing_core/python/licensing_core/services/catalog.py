@@ -1,9 +1,9 @@
-"""Catalog use cases: products, features, pricing tiers, tenants and customers."""
+"""Catalog use cases: products, features and pricing tiers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from licensing_core import schemas
 from licensing_core.domain import tiers as rules
@@ -13,15 +13,11 @@ from licensing_core.settings import on_reset
 from licensing_core.store import catalog as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import (
-    CustomerRecord,
     FeatureRecord,
     ProductRecord,
-    TenantRecord,
     TierRecord,
 )
 
-#: Identities created without a tenant belong to this one (it needs no record).
-DEFAULT_TENANT = "default"
 #: A concurrent tier edit is retried this many times, re-checking the rules each time.
 TIER_WRITE_ATTEMPTS = 3
 
@@ -333,90 +329,9 @@ def pricing(product_id_or_code: str) -> schemas.Pricing:
     )
 
 
-# Tenants and customers
-
-
-def _tenant(record: TenantRecord) -> schemas.Tenant:
-    return schemas.Tenant(
-        tenant_id=record.tenant_id,
-        name=record.name,
-        default_product_id=record.default_product_id,
-        default_tier_id=record.default_tier_id,
-        created_at=record.created_at,
-    )
-
-
-def create_tenant(body: schemas.TenantCreate) -> schemas.Tenant:
-    if body.default_product_id and body.default_tier_id:
-        catalog = referenced(
-            lambda: ProductCatalog.load(body.default_product_id or ""), "defaultProductId"
-        )
-        referenced(lambda: catalog.tier(body.default_tier_id or ""), "defaultTierId")
-    record = TenantRecord(
-        new_id("tnt"),
-        name=body.name,
-        default_product_id=body.default_product_id,
-        default_tier_id=body.default_tier_id,
-        created_at=utcnow(),
-    )
-    store.insert_tenant(record)
-    return _tenant(record)
-
-
-def get_tenant(tenant_id: str) -> schemas.Tenant:
-    return _tenant(store.get_tenant(tenant_id))
-
-
 def referenced(load: Any, field: str) -> Any:
     """A lookup of an id given in a body: a missing record is a 422, not a 404."""
     try:
         return load()
     except NotFound as error:
         raise ValidationFailed(f"{field}: {error.detail}", code=error.code, field=field) from error
-
-
-def customer_view(record: CustomerRecord) -> schemas.Customer:
-    return schemas.Customer(
-        customer_id=record.customer_id,
-        tenant_id=record.tenant_id,
-        email=record.email,
-        name=record.name,
-        kind=record.kind,
-        subject=record.subject,
-        metadata=record.metadata,
-        status=cast(schemas.CustomerStatus, record.status),
-        created_at=record.created_at,
-        updated_at=record.updated_at,
-    )
-
-
-def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
-    tenant_id = body.tenant_id or DEFAULT_TENANT
-    if tenant_id != DEFAULT_TENANT:
-        referenced(lambda: store.get_tenant(tenant_id), "tenantId")
-    now = utcnow()
-    record = CustomerRecord(
-        new_id("cus"),
-        tenant_id=tenant_id,
-        email=body.email,
-        name=body.name,
-        kind=body.kind,
-        subject=body.subject,
-        metadata=body.metadata,
-        status="active",
-        created_at=now,
-        updated_at=now,
-    )
-    store.insert_customer(record)
-    return customer_view(record)
-
-
-def get_customer(customer_id: str) -> schemas.Customer:
-    return customer_view(store.get_customer(customer_id))
-
-
-def list_tenant_customers(tenant_id: str, query: schemas.PageQuery) -> schemas.CustomerPage:
-    if tenant_id != DEFAULT_TENANT:
-        store.get_tenant(tenant_id)
-    records, cursor = store.page_customers(tenant_id, query.limit, query.cursor)
-    return schemas.CustomerPage(items=[customer_view(r) for r in records], next_cursor=cursor)

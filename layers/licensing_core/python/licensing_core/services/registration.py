@@ -45,8 +45,9 @@ from licensing_core.domain.errors import (
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity.oidc import Principal
 from licensing_core.identity.provider import get_identity_provider
-from licensing_core.services import catalog, licenses
-from licensing_core.services.catalog import DEFAULT_TENANT, ProductCatalog
+from licensing_core.services import identities, licenses
+from licensing_core.services.catalog import ProductCatalog
+from licensing_core.services.identities import DEFAULT_TENANT
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as store
@@ -348,7 +349,7 @@ def _customer_for(subject: str, email: str) -> CustomerRecord:
                 continue
             return customer
         try:
-            created = catalog.create_customer(
+            created = identities.create_customer(
                 schemas.CustomerCreate(
                     email=email,
                     name=email[:200],
