@@ -1,8 +1,8 @@
 """What a Lambda function is granted and how it is invoked, as plain declarations.
 
 HTTP routes come from the route table (``licensing_core.routes.ROUTES``), scheduled
-jobs from its ``JOBS`` (or, while it has none, the claim-expiry job declared here),
-identity-provider triggers from here. A declared job or trigger whose folder
+jobs from its ``JOBS``, identity-provider triggers from its ``TRIGGERS``. A declared
+job or trigger whose folder
 ``functions/<function>/`` does not exist yet is skipped (with an info annotation), so it
 can be declared before its handler is written.
 """
@@ -23,7 +23,6 @@ ROUTE_TIMEOUT = Duration.seconds(10)
 JOB_TIMEOUT = Duration.minutes(5)
 #: Cognito waits at most 5 s for a trigger.
 TRIGGER_TIMEOUT = Duration.seconds(5)
-DEFAULT_CLAIM_EXPIRY_SCHEDULE = events.Schedule.rate(Duration.hours(1))
 
 Tables = tuple[tuple[str, TableAccess], ...]
 
@@ -58,15 +57,13 @@ class FunctionSpec:
 
 
 def route_spec(route: Route) -> FunctionSpec:
-    """The function behind an HTTP route, as the route table declares it (``events`` and
-    ``identity_provider`` are read when the table has them)."""
+    """The function behind an HTTP route, as the route table declares it."""
     return FunctionSpec(
         function=route.function,
         description=f"{route.route_key}: {route.summary}",
         tables=route.tables,
         signing_key=route.signing_key,
-        identity_provider=getattr(route, "identity_provider", None),
-        events=getattr(route, "events", None),
+        identity_provider=route.identity_provider,
         verifies_bearers=True,
     )
 
@@ -97,25 +94,11 @@ class IdentityTrigger(FunctionSpec):
 CLAIM_EXPIRY = "expire_claims"
 
 
-def claim_expiry_job(schedule: events.Schedule = DEFAULT_CLAIM_EXPIRY_SCHEDULE) -> ScheduledJob:
-    """Expire pending license claims that were not fulfilled in time (used when the route
-    table declares no jobs)."""
-    return ScheduledJob(
-        function=CLAIM_EXPIRY,
-        description="Scheduled: expire pending license claims",
-        schedule=schedule,
-        tables=(("claims", "write"), ("audit", "write")),
-    )
-
-
 def default_jobs(
     claim_expiry_schedule: events.Schedule | None = None,
 ) -> tuple[ScheduledJob, ...]:
-    """The jobs of the route table's ``JOBS`` when it has them, else the claim-expiry job;
-    ``claim_expiry_schedule`` replaces the claim-expiry job's schedule."""
-    declared = getattr(route_table, "JOBS", None)
-    if declared is None:
-        return (claim_expiry_job(claim_expiry_schedule or DEFAULT_CLAIM_EXPIRY_SCHEDULE),)
+    """The route table's ``JOBS``; ``claim_expiry_schedule`` replaces the claim-expiry
+    job's schedule."""
     return tuple(
         ScheduledJob(
             function=job.function,
@@ -126,33 +109,22 @@ def default_jobs(
                 else events.Schedule.expression(job.schedule)
             ),
             tables=tuple(job.tables),
-            signing_key=getattr(job, "signing_key", None),
-            identity_provider=getattr(job, "identity_provider", None),
-            events=getattr(job, "events", None),
         )
-        for job in declared
+        for job in route_table.JOBS
     )
 
 
-#: Creates the customer record of a user who confirmed their account, and provisions
-#: their license when the tenant's policy says so.
-PROVISION_IDENTITY = IdentityTrigger(
-    function="provision_identity",
-    description="Cognito post-confirmation: create the identity, provision its license",
-    operation="post_confirmation",
-    tables=(
-        ("products", "read"),
-        ("features", "read"),
-        ("tiers", "read"),
-        ("tenants", "read"),
-        ("customers", "write"),
-        ("uniques", "write"),
-        ("licenses", "write"),
-        ("audit", "write"),
-    ),
-    signing_key="sign",
+#: The route table's identity-provider triggers.
+DEFAULT_TRIGGERS: tuple[IdentityTrigger, ...] = tuple(
+    IdentityTrigger(
+        function=trigger.function,
+        description=trigger.summary,
+        operation=trigger.operation,
+        tables=trigger.tables,
+        signing_key=trigger.signing_key,
+    )
+    for trigger in route_table.TRIGGERS
 )
-DEFAULT_TRIGGERS: tuple[IdentityTrigger, ...] = (PROVISION_IDENTITY,)
 
 
 def unique(specs: Sequence[FunctionSpec]) -> None:

@@ -283,6 +283,31 @@ def with_mfa(token: str, **claims: Any) -> str:
     payload = json.loads(b64url_decode(token.split(".")[1]))
     now = int(time.time())
     payload.update({"acr": "mfa", "amr": ["pwd", "mfa"], "auth_time": now, "iat": now}, **claims)
+    return _signed_by_pool(payload)
+
+
+def service_token(issuer: str, client_id: str, scope: str, **claims: Any) -> str:
+    """A client-credentials access token of the pool's app client ``client_id``, shaped
+    as Cognito issues them (moto's Cognito has no OAuth token endpoint): the client is
+    its own subject, ``scope`` names what it may do. ``claims`` add or override."""
+    now = int(time.time())
+    payload = {
+        "sub": client_id,
+        "client_id": client_id,
+        "token_use": "access",
+        "scope": scope,
+        "auth_time": now,
+        "iss": issuer,
+        "exp": now + 3600,
+        "iat": now,
+        "version": 2,
+        "jti": secrets.token_hex(16),
+        **claims,
+    }
+    return _signed_by_pool(payload)
+
+
+def _signed_by_pool(payload: dict[str, Any]) -> str:
     signed = jwt.JWT(header={"alg": "RS256", "kid": "dummy"}, claims=payload)
     signed.make_signed_token(moto_signing_key())
     return str(signed.serialize())

@@ -7,4 +7,4 @@ from licensing_core.services import identities
 
 @endpoint("create_customer")
 def handler(request: Request[CustomerCreate]) -> Customer:
-    return identities.create_customer(request.body)
+    return identities.create_customer(request.body, request.actor, tenant=request.tenant)

@@ -7,4 +7,4 @@ from licensing_core.services import identities
 
 @endpoint("create_tenant")
 def handler(request: Request[TenantCreate]) -> Tenant:
-    return identities.create_tenant(request.body)
+    return identities.create_tenant(request.body, request.actor)

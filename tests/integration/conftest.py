@@ -26,13 +26,27 @@ class CognitoPool:
     client: Any
     pool_id: str
     client_id: str
-    tokens: dict[str, str]
+    tokens: dict[str, dict[str, str]]
 
     def user_token(self, username: str, *groups: str) -> str:
         """An access token of a (new or existing) user in ``groups``."""
+        return self._tokens(username, groups)["AccessToken"]
+
+    def id_token(self, username: str, *groups: str, tenant: str | None = None) -> str:
+        """An ID token (it carries custom attributes: ``custom:tenant``) of a (new or
+        existing) user in ``groups``."""
+        return self._tokens(username, groups, tenant)["IdToken"]
+
+    def _tokens(
+        self, username: str, groups: tuple[str, ...], tenant: str | None = None
+    ) -> dict[str, str]:
         if username not in self.tokens:
+            attributes = [{"Name": "custom:tenant", "Value": tenant}] if tenant else []
             self.client.admin_create_user(
-                UserPoolId=self.pool_id, Username=username, MessageAction="SUPPRESS"
+                UserPoolId=self.pool_id,
+                Username=username,
+                MessageAction="SUPPRESS",
+                UserAttributes=attributes,
             )
             self.client.admin_set_user_password(
                 UserPoolId=self.pool_id, Username=username, Password=PASSWORD, Permanent=True
@@ -47,7 +61,7 @@ class CognitoPool:
                 AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": username, "PASSWORD": PASSWORD},
             )
-            self.tokens[username] = str(result["AuthenticationResult"]["AccessToken"])
+            self.tokens[username] = dict(result["AuthenticationResult"])
         return self.tokens[username]
 
 
@@ -66,13 +80,17 @@ def moto_aws() -> Iterator[CognitoPool]:
         patch.setenv("AWS_ACCESS_KEY_ID", "testing")
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         cognito = boto3.client("cognito-idp", region_name="us-east-1")
-        pool_id = cognito.create_user_pool(PoolName="licensing")["UserPool"]["Id"]
+        pool_id = cognito.create_user_pool(
+            PoolName="licensing",
+            Schema=[{"Name": "tenant", "AttributeDataType": "String", "Mutable": True}],
+        )["UserPool"]["Id"]
         client_id = cognito.create_user_pool_client(
             UserPoolId=pool_id,
             ClientName="admin-cli",
             ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
-        cognito.create_group(UserPoolId=pool_id, GroupName="license-admins")
+        for group in ("license-admins", "tenant-admins"):
+            cognito.create_group(UserPoolId=pool_id, GroupName=group)
         yield CognitoPool(cognito, pool_id, client_id, {})
 
 
@@ -197,3 +215,22 @@ def tiers(admin: Callable[..., Response], product: str) -> dict[str, str]:
         "pro": pro.json["tierId"],
         "enterprise": ent.json["tierId"],
     }
+
+
+def perpetual_key(
+    admin: Callable[..., Response],
+    product: str,
+    tier: str,
+    customer_id: str,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """Issue a perpetual license key (as ``admin``, or as the bearer of ``token``)."""
+    body = {"productId": product, "tierId": tier, "customerId": customer_id, "perpetual": True}
+    issued = (
+        admin("POST", "/license-keys", body)
+        if token is None
+        else invoke("POST", "/license-keys", body=body, token=token)
+    )
+    assert issued.status == 201, issued.text
+    key: dict[str, Any] = issued.json
+    return key

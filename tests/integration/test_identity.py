@@ -12,6 +12,7 @@ from licensing_core.domain.ids import set_clock
 from licensing_core.services.usage import period_of
 from licensing_core.store.models import ActivationRecord, LicenseRecord, UsageRecord
 
+from tests.integration.conftest import perpetual_key
 from tests.support import Response, invoke
 
 Admin = Callable[..., Response]
@@ -20,16 +21,7 @@ Admin = Callable[..., Response]
 @pytest.fixture
 def holder(admin: Admin, product: str, tiers: dict[str, str]) -> dict[str, Any]:
     customer = admin("POST", "/customers", {"email": "id@example.com", "name": "Id"}).json
-    key = admin(
-        "POST",
-        "/license-keys",
-        {
-            "productId": product,
-            "tierId": tiers["pro"],
-            "customerId": customer["customerId"],
-            "perpetual": True,
-        },
-    ).json
+    key = perpetual_key(admin, product, tiers["pro"], customer["customerId"])
     activated = invoke(
         "POST",
         "/license-activations/activate",

@@ -9,6 +9,7 @@ import pytest
 from licensing_core.store.models import AuditRecord, LicenseRecord, TierRecord
 
 from local.aws import with_mfa
+from tests.integration.conftest import perpetual_key
 from tests.support import Response, invoke
 
 Admin = Callable[..., Response]
@@ -17,18 +18,7 @@ Admin = Callable[..., Response]
 @pytest.fixture
 def license_id(admin: Admin, product: str, tiers: dict[str, str]) -> str:
     customer = admin("POST", "/customers", {"email": "s@example.com", "name": "S"}).json
-    return str(
-        admin(
-            "POST",
-            "/license-keys",
-            {
-                "productId": product,
-                "tierId": tiers["pro"],
-                "customerId": customer["customerId"],
-                "perpetual": True,
-            },
-        ).json["licenseId"]
-    )
+    return str(perpetual_key(admin, product, tiers["pro"], customer["customerId"])["licenseId"])
 
 
 def test_a_plain_login_is_challenged_and_nothing_is_written(

@@ -1,23 +1,23 @@
-"""The route table is the single source of truth: every function has a row (a route or a
-scheduled job) and vice versa."""
+"""The route table is the single source of truth: every function has a row (a route, a
+scheduled job or an identity-provider trigger) and vice versa."""
 
 from __future__ import annotations
 
 import re
 
-from licensing_core.routes import JOBS, ROUTES, Access, job_for, match, route_for
+from licensing_core.routes import JOBS, ROUTES, TRIGGERS, Access, job_for, match, route_for
 from licensing_core.store.models import ALL_MODELS
 
 from tests.support import ROOT
 
 
-def test_every_function_folder_has_a_route_or_a_job_and_every_row_a_folder() -> None:
+def test_every_function_folder_has_a_row_and_every_row_a_folder() -> None:
     folders = {
         p.name
         for p in (ROOT / "functions").iterdir()
         if p.is_dir() and not p.name.startswith(("_", "."))
     }
-    functions = [route.function for route in ROUTES] + [job.function for job in JOBS]
+    functions = [row.function for row in (*ROUTES, *JOBS, *TRIGGERS)]
     assert len(set(functions)) == len(functions), "a function serves two rows"
     assert folders == set(functions)
     for function in functions:

@@ -64,6 +64,12 @@ class Route:
     #: parsed into the same request model, one string per field).
     form: bool = False
     identity_provider: IdentityProviderUse | None = None
+    #: On administrator routes: whether tenant administrators may call it too, within
+    #: their tenant (``services/tenancy.py`` checks every id the request names).
+    tenant_admins: bool = False
+    #: Whether only people may call it: a service account's (client-credentials) token is
+    #: refused with 403 ``HUMAN_ONLY``.
+    people_only: bool = False
 
     @cached_property
     def path_params(self) -> tuple[str, ...]:
@@ -102,22 +108,22 @@ ROUTES: tuple[Route, ...] = (
           request=s.ProductCreate, response=s.Product, status=201,
           tables=_rw("products", "uniques"), tag="catalog"),
     Route("GET", "/products", "list_products", "List products", A,
-          query=s.PageQuery, response=s.ProductPage, tables=_ro("products"), tag="catalog"),
+          query=s.PageQuery, response=s.ProductPage, tables=_ro("products"), tenant_admins=True, tag="catalog"),
     Route("GET", "/products/{productId}", "get_product", "Read a product", A,
-          response=s.Product, tables=_ro("products"), tag="catalog"),
+          response=s.Product, tables=_ro("products"), tenant_admins=True, tag="catalog"),
     Route("POST", "/products/{productId}/features", "create_feature", "Add a feature to a product", A,
           request=s.FeatureCreate, response=s.Feature, status=201,
           tables=_ro("products") + _rw("features"), tag="catalog"),
     Route("GET", "/products/{productId}/features", "list_features", "List a product's features", A,
-          response=s.FeatureList, tables=_ro("products", "features"), tag="catalog"),
+          response=s.FeatureList, tables=_ro("products", "features"), tenant_admins=True, tag="catalog"),
     Route("POST", "/products/{productId}/tiers", "create_tier", "Add a pricing tier", A,
           request=s.TierCreate, response=s.Tier, status=201,
           tables=_ro("features") + _rw("products", "tiers", "uniques"), tag="catalog"),
     Route("GET", "/products/{productId}/tiers", "list_tiers", "List tiers, resolved", A,
-          response=s.TierList, tables=_ro("products", "features", "tiers"), tag="catalog"),
+          response=s.TierList, tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
     Route("GET", "/products/{productId}/tiers/{tierId}", "get_tier",
           "Read a tier with its resolved (inherited) features", A,
-          response=s.Tier, tables=_ro("products", "features", "tiers"), tag="catalog"),
+          response=s.Tier, tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
     Route("PATCH", "/products/{productId}/tiers/{tierId}", "update_tier", "Change a tier", A,
           request=s.TierUpdate, response=s.Tier, step_up="tier.update",
           tables=_ro("features") + _rw("products", "tiers"), tag="catalog"),
@@ -126,61 +132,71 @@ ROUTES: tuple[Route, ...] = (
           response=s.Pricing, tables=_ro("products", "features", "tiers", "uniques"),
           tag="catalog"),
     # Tenants and identities
-    Route("POST", "/tenants", "create_tenant", "Create a tenant", A,
+    Route("POST", "/tenants", "create_tenant",
+          "Create a tenant (with a provisioning policy, and the license serving it)", A,
           request=s.TenantCreate, response=s.Tenant, status=201,
-          tables=_ro("products", "features", "tiers") + _rw("tenants"), tag="identity"),
+          tables=_ro("products", "features", "tiers") + _rw("tenants", "licenses", "audit"),
+          statuses=(409,), tag="identity"),
     Route("GET", "/tenants/{tenantId}", "get_tenant", "Read a tenant", A,
-          response=s.Tenant, tables=_ro("tenants"), tag="identity"),
+          response=s.Tenant, tables=_ro("tenants"), tenant_admins=True, tag="identity"),
     Route("GET", "/tenants/{tenantId}/customers", "list_tenant_customers",
           "List a tenant's identities", A, query=s.PageQuery, response=s.CustomerPage,
-          tables=_ro("tenants", "customers"), tag="identity"),
-    Route("POST", "/customers", "create_customer", "Create an identity (human or service)", A,
+          tables=_ro("tenants", "customers"), tenant_admins=True, tag="identity"),
+    Route("GET", "/tenants/{tenantId}/summary", "tenant_summary",
+          "A tenant's identities, licenses and current usage, counted", A,
+          response=s.TenantSummary, tables=_ro("tenants", "customers", "licenses", "usage"),
+          tenant_admins=True, tag="identity"),
+    Route("POST", "/customers", "create_customer",
+          "Create an identity (human or service); its tenant's provisioning policy issues "
+          "its license at once", A,
           request=s.CustomerCreate, response=s.Customer, status=201,
-          tables=_ro("tenants") + _rw("customers", "uniques"), tag="identity"),
+          tables=_ro("tenants", "products", "features", "tiers")
+          + _rw("customers", "uniques", "licenses", "audit"),
+          signing_key="sign", tenant_admins=True, tag="identity"),
     Route("GET", "/customers/{customerId}", "get_customer", "Read an identity", A,
-          response=s.Customer, tables=_ro("customers"), tag="identity"),
+          response=s.Customer, tables=_ro("customers"), tenant_admins=True, tag="identity"),
     # License keys
     Route("POST", "/license-keys", "issue_license", "Issue a license key", A,
           request=s.LicenseCreate, response=s.LicenseKey, status=201, step_up="license.issue",
           tables=_ro("products", "features", "tiers", "customers")
           + _rw("licenses", "audit", "idempotency"),
-          signing_key="sign", idempotent=True, tag="licenses"),
+          signing_key="sign", idempotent=True, tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/validate", "validate_license",
           "Validate a license key (an invalid key is a 200 with valid: false)", Access.APPLICATION,
           request=s.ValidateRequest, response=s.Validation,
           tables=_ro("licenses", "customers"), signing_key="verify", tag="licenses"),
     Route("GET", "/license-keys/{licenseId}", "get_license", "Read a license", A,
-          response=s.License, tables=_ro("licenses"), tag="licenses"),
+          response=s.License, tables=_ro("licenses"), tenant_admins=True, tag="licenses"),
     Route("GET", "/customers/{customerId}/license-keys", "list_customer_licenses",
           "List an identity's licenses", A, query=s.PageQuery, response=s.LicensePage,
-          tables=_ro("customers", "licenses"), tag="licenses"),
+          tables=_ro("customers", "licenses"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/revoke", "revoke_license",
           "Revoke a license for good (idempotent)", A, request=s.StatusChange,
           response=s.License, step_up="license.revoke", tables=_rw("licenses", "audit"),
-          tag="licenses"),
+          tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/suspend", "suspend_license",
           "Suspend a license (reversible)", A, request=s.StatusChange, response=s.License,
-          tables=_rw("licenses", "audit"), tag="licenses"),
+          tables=_rw("licenses", "audit"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/reinstate", "reinstate_license",
           "Reinstate a suspended license", A, request=s.Reinstate, response=s.License,
-          tables=_rw("licenses", "audit"), tag="licenses"),
+          tables=_rw("licenses", "audit"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/renew", "renew_license",
           "Extend a license and get a fresh key", A, request=s.Renew, response=s.LicenseKey,
           tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
-          signing_key="sign", tag="licenses"),
+          signing_key="sign", tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/regenerate", "regenerate_license",
           "Sign a new key from the current catalog", A, request=s.Regenerate,
           response=s.LicenseKey, step_up="license.regenerate",
           tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
-          signing_key="sign", tag="licenses"),
+          signing_key="sign", tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/audit", "audit_license",
           "Compare a key's claims with the database (drift)", A, request=s.AuditRequest,
           response=s.AuditReport, tables=_ro("products", "features", "tiers", "customers",
                                              "licenses"),
-          signing_key="verify", tag="licenses"),
+          signing_key="verify", tenant_admins=True, tag="licenses"),
     Route("GET", "/license-keys/{licenseId}/history", "license_history",
           "The audit trail of a license, newest first", A, query=s.PageQuery,
-          response=s.History, tables=_ro("licenses", "audit"), tag="licenses"),
+          response=s.History, tables=_ro("licenses", "audit"), tenant_admins=True, tag="licenses"),
     # Activations: what applications call
     Route("POST", "/license-activations/activate", "activate",
           "Activate a machine: take a seat, get a short-lived machine token (201; 200 when the "
@@ -202,19 +218,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/license-keys/{licenseId}/activations", "list_activations",
           "A license's activations and seats", A, response=s.ActivationList,
           tables=_ro("products", "features", "tiers", "licenses", "activations"),
-          tag="activations"),
+          tenant_admins=True, tag="activations"),
     Route("POST", "/license-keys/{licenseId}/activations/{activationId}/deactivate",
           "force_deactivate", "Deactivate a machine as an administrator", A,
           response=s.Deactivation, tables=_rw("licenses", "activations", "uniques", "audit"),
-          tag="activations"),
+          tenant_admins=True, tag="activations"),
     # Identity-first licensing
     Route("POST", "/customers/{customerId}/deactivate", "deactivate_customer",
           "Deactivate an identity: its licenses stop at once and its seats are freed", A,
           request=s.CustomerStatusChange, response=s.Customer, step_up="identity.deactivate",
-          tables=_rw("customers", "licenses", "activations", "uniques", "audit"), identity_provider="manage", tag="identity"),
+          tables=_rw("customers", "licenses", "activations", "uniques", "audit"), identity_provider="manage", tenant_admins=True, tag="identity"),
     Route("POST", "/customers/{customerId}/reactivate", "reactivate_customer",
           "Reactivate an identity", A, request=s.CustomerStatusChange, response=s.Customer,
-          tables=_rw("customers", "audit"), identity_provider="manage", tag="identity"),
+          tables=_rw("customers", "audit"), identity_provider="manage", tenant_admins=True, tag="identity"),
     Route("POST", "/usage", "report_usage",
           "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
           request=s.UsageReport, response=s.UsageResult,
@@ -223,7 +239,7 @@ ROUTES: tuple[Route, ...] = (
           signing_key="verify", statuses=(403, 404, 410, 429), tag="identity"),
     Route("GET", "/customers/{customerId}/usage", "customer_usage",
           "An identity's usage counters", A, response=s.UsageList,
-          tables=_ro("customers", "usage"), tag="identity"),
+          tables=_ro("customers", "usage"), tenant_admins=True, tag="identity"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
           response=s.JwkSet, signing_key="verify", tag="discovery"),
@@ -251,7 +267,7 @@ ROUTES: tuple[Route, ...] = (
           request=s.ClaimRequest, response=s.LicenseKey, status=201, identity_provider="read",
           tables=_ro("products", "features", "tiers")
           + _rw("claims", "customers", "uniques", "licenses", "audit"),
-          signing_key="sign", statuses=(404, 410), tag="self-service"),
+          signing_key="sign", statuses=(404, 410), people_only=True, tag="self-service"),
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
           query=s.PageQuery, response=s.LicensePage,
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
@@ -279,6 +295,32 @@ JOBS: tuple[Job, ...] = (
         "never a claim fulfilled meanwhile)",
         schedule="rate(1 hour)",
         tables=_rw("claims", "audit"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A function the identity provider invokes (a Cognito user pool trigger, deployed
+    with a pool the stack creates), not over HTTP. CDK builds it from this row;
+    ``functions/<function>/handler.py`` takes the trigger event and returns it."""
+
+    function: str
+    summary: str
+    operation: Literal["post_confirmation", "pre_token_generation", "post_authentication"]
+    tables: tuple[tuple[str, TableAccess], ...] = ()
+    signing_key: KeyUse | None = None
+
+
+TRIGGERS: tuple[Trigger, ...] = (
+    Trigger(
+        "provision_identity",
+        "Cognito post-confirmation: create the identity of a confirmed account, and the "
+        "license its tenant's provisioning policy names",
+        operation="post_confirmation",
+        tables=_ro("products", "features", "tiers", "tenants")
+        + _rw("customers", "uniques", "licenses", "audit"),
+        signing_key="sign",
     ),
 )
 

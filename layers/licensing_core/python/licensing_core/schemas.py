@@ -280,23 +280,34 @@ class Pricing(ApiModel):
     tiers: list[PricingTier]
 
 
+class ProvisioningPolicy(RequestModel):
+    """What every identity created in a tenant is issued at once: a license of this
+    product and tier, for ``days`` days (omitted: perpetual)."""
+
+    product_id: Id
+    tier_id: Id
+    days: Annotated[StrictInt, Field(ge=1, le=36_500)] | None = Field(
+        default=None, description="License length in days; omitted: perpetual."
+    )
+
+
 class TenantCreate(RequestModel):
     name: Name
-    default_product_id: Id | None = None
-    default_tier_id: Id | None = None
-
-    @model_validator(mode="after")
-    def _tier_needs_product(self) -> TenantCreate:
-        if (self.default_product_id is None) != (self.default_tier_id is None):
-            raise ValueError("defaultProductId and defaultTierId go together")
-        return self
+    provisioning: ProvisioningPolicy | None = Field(
+        default=None, description="Issue a license to every identity created in the tenant."
+    )
+    license_id: Id | None = Field(
+        default=None,
+        description="The license that serves this tenant: its tier's `maxTenants` bounds "
+        "how many tenants one license serves.",
+    )
 
 
 class Tenant(ApiModel):
     tenant_id: str
     name: str
-    default_product_id: str | None = None
-    default_tier_id: str | None = None
+    provisioning: ProvisioningPolicy | None = None
+    license_id: str | None = None
     created_at: datetime
 
 
@@ -309,6 +320,17 @@ class CustomerCreate(RequestModel):
         default=None, description="The identity provider's `sub` for this identity."
     )
     metadata: Metadata = Field(default_factory=dict)
+
+
+class SignedUpAccount(RequestModel):
+    """An account the identity provider just confirmed (a Cognito post-confirmation)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    email: Email
+    name: Name | None = None
+    tenant_id: Id | None = None
 
 
 CustomerStatus = Literal["active", "deactivated"]
@@ -325,6 +347,10 @@ class Customer(ApiModel):
     status: CustomerStatus
     created_at: datetime
     updated_at: datetime
+    provisioned_license: LicenseKey | None = Field(
+        default=None,
+        description="On creation in a tenant with a provisioning policy: the license issued.",
+    )
 
 
 class CustomerPage(ApiModel):
@@ -579,6 +605,36 @@ class UsageCounter(ApiModel):
 
 class UsageList(ApiModel):
     items: list[UsageCounter]
+
+
+class IdentityCounts(ApiModel):
+    active: int = 0
+    deactivated: int = 0
+    humans: int = 0
+    services: int = 0
+
+
+class LicenseCounts(ApiModel):
+    active: int = 0
+    suspended: int = 0
+    revoked: int = 0
+    #: Active by status, but past their expiry.
+    expired: int = 0
+
+
+class MeterUsage(ApiModel):
+    meter: str
+    period: str = Field(description="The current period: `2026-11` (month) or `2026-11-23`.")
+    used: int
+    counters: int = Field(description="How many (license, meter) counters it sums.")
+
+
+class TenantSummary(ApiModel):
+    tenant_id: str
+    identities: IdentityCounts
+    licenses: LicenseCounts
+    usage: list[MeterUsage]
+    generated_at: datetime
 
 
 class Jwk(ApiModel):

@@ -39,7 +39,18 @@ class Settings(BaseModel):
     oidc_jwks_url: str | None = None
     #: Accepted ``aud`` (ID tokens) or ``client_id`` (access tokens).
     oidc_audiences: tuple[str, ...] = ()
+    #: Platform administrators: manage every tenant and the catalog.
     admin_group: str = "license-admins"
+    #: Tenant administrators: manage the identities, licenses and usage of the one tenant
+    #: named by their token's tenant claim.
+    tenant_admin_group: str = "tenant-admins"
+    #: Claims that name a caller's tenant, first found wins (Cognito prefixes custom
+    #: attributes with ``custom:``).
+    tenant_claims: tuple[str, ...] = ("tenant", "custom:tenant")
+    #: OAuth scopes of service accounts (client-credentials tokens carry no groups):
+    #: administrator (of a tenant when the token names one), and read-only administrator.
+    admin_scope: str = "licensing/admin"
+    read_scope: str = "licensing/read"
     jwks_cache_seconds: int = Field(default=3600, ge=0)
     jwks_refetch_cooldown_seconds: int = Field(default=60, ge=0)
 
@@ -85,7 +96,7 @@ class Settings(BaseModel):
     max_token_bytes: int = Field(default=16 * 1024, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)
 
-    @field_validator("oidc_audiences", "previous_signing_keys", mode="before")
+    @field_validator("oidc_audiences", "previous_signing_keys", "tenant_claims", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

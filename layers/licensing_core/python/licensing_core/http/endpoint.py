@@ -26,6 +26,7 @@ from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
 from licensing_core.identity import stepup
 from licensing_core.identity.oidc import Principal, get_verifier
+from licensing_core.identity.roles import AdminRole, admin_role
 from licensing_core.routes import Access, Route, route_for
 from licensing_core.settings import get_settings
 
@@ -50,11 +51,18 @@ class Request(Generic[BodyT]):
     query: Any
     path: Mapping[str, str]
     principal: Principal | None
+    #: On administrator routes: what the caller may manage.
+    role: AdminRole | None
     headers: Mapping[str, str]
     source_ip: str
     user_agent: str
     request_id: str
     base_url: str
+
+    @property
+    def tenant(self) -> str | None:
+        """The one tenant an administrator is limited to; None for every tenant."""
+        return self.role.tenant if self.role else None
 
     @property
     def actor(self) -> str:
@@ -140,7 +148,13 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
     headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
     raw_body = _body_bytes(event, settings.max_body_bytes)
     principal = _authenticate(route, headers)
+    role = _authorize(route, principal)
     path = _path_params(route, event)
+    tenant = role.tenant if role is not None else None
+    if tenant is not None:  # before any validation can tell an id's records apart
+        from licensing_core.services import tenancy  # reads storage: tenant admins only
+
+        tenancy.require_owned(tenant, path)
     query = _validate(route.query, dict(event.get("queryStringParameters") or {}), "query")
     body = None
     if route.request is not None:
@@ -149,6 +163,8 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
         else:
             document = _json_object(raw_body, headers)
         body = _validate(route.request, document, "body")
+        if tenant is not None:
+            tenancy.require_owned_by_body(tenant, body)
     http = (event.get("requestContext") or {}).get("http") or {}
     return Request(
         route=route,
@@ -156,6 +172,7 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
         query=query,
         path=path,
         principal=principal,
+        role=role,
         headers=headers,
         source_ip=str(http.get("sourceIp", "")),
         user_agent=str(http.get("userAgent", ""))[:512],
@@ -201,12 +218,27 @@ def _authenticate(route: Route, headers: Mapping[str, str]) -> Principal | None:
         raise Unauthenticated("a bearer token is required", code="MISSING_TOKEN")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    principal = get_verifier().verify(token.strip())
-    if route.access is Access.ADMIN and get_settings().admin_group not in principal.groups:
-        raise Forbidden("this action needs an administrator", code="NOT_AN_ADMIN")
+    return get_verifier().verify(token.strip())
+
+
+def _authorize(route: Route, principal: Principal | None) -> AdminRole | None:
+    """May this caller call this route at all (ids are checked once parsed)?"""
+    if principal is None:
+        return None
+    role = None
+    if route.people_only and principal.kind == "service":
+        raise Forbidden("this route is for people, not service accounts", code="HUMAN_ONLY")
+    if route.access is Access.ADMIN:
+        role = admin_role(principal, get_settings())
+        if role.read_only and route.method != "GET":
+            raise Forbidden("this token may only read", code="READ_ONLY")
+        if role.tenant is not None and not route.tenant_admins:
+            raise Forbidden(
+                "this action needs a platform administrator", code="NOT_A_PLATFORM_ADMIN"
+            )
     if route.step_up:
         stepup.enforce(route.step_up, principal.claims, utcnow().timestamp())
-    return principal
+    return role
 
 
 def _path_params(route: Route, event: Event) -> dict[str, str]:

@@ -8,10 +8,11 @@ issuer and the JWKS URL are configured separately.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from jwcrypto import jws
 from jwcrypto.common import JWException
@@ -31,6 +32,20 @@ from licensing_core.tokens.jose import (
 OIDC_ALGORITHMS = ("RS256",)
 
 
+#: A tenant id as a claim may carry it (the shape of our ids and of ``default``).
+_TENANT = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
+
+
+def is_service_token(claims: Mapping[str, Any]) -> bool:
+    """Whether a token speaks for a service account (OAuth client credentials) rather
+    than a person: no user signed in, the client is its own subject (Cognito, Okta),
+    or the issuer says so (Auth0 ``gty``, Entra ID ``idtyp``)."""
+    if claims.get("gty") == "client-credentials" or claims.get("idtyp") == "app":
+        return True
+    client = claims.get("client_id", claims.get("azp"))
+    return isinstance(client, str) and claims.get("sub") == client
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling, as the identity provider vouches."""
@@ -44,6 +59,24 @@ class Principal:
         email = self.claims.get("email")
         return email if isinstance(email, str) else None
 
+    @property
+    def kind(self) -> Literal["human", "service"]:
+        return "service" if is_service_token(self.claims) else "human"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        scope = self.claims.get("scope")
+        return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+
+    def tenant(self, claim_names: tuple[str, ...]) -> str | None:
+        """The tenant the token names (the first of ``claim_names`` present), if any; a
+        malformed value names none."""
+        for name in claim_names:
+            value = self.claims.get(name)
+            if value is not None:
+                return value if isinstance(value, str) and _TENANT.match(value) else None
+        return None
+
 
 class OidcVerifier:
     def __init__(
@@ -52,6 +85,7 @@ class OidcVerifier:
         issuer: str,
         audiences: tuple[str, ...],
         jwks: JwksClient,
+        service_scopes: frozenset[str] = frozenset(),
         leeway: int,
         max_token_bytes: int,
         clock: Callable[[], float] = time.time,
@@ -60,6 +94,7 @@ class OidcVerifier:
             raise ConfigurationError("LICENSING_OIDC_AUDIENCES must name at least one client")
         self._issuer = issuer
         self._audiences = audiences
+        self._service_scopes = service_scopes
         self._jwks = jwks
         self._leeway = leeway
         self._max_token_bytes = max_token_bytes
@@ -115,6 +150,16 @@ class OidcVerifier:
             claims.get("aud"), self._audiences
         ):
             return
+        # A service account's access token is meant for this API when it carries one of
+        # its scopes (the issuer grants them only to clients allowed to ask for them).
+        scope = claims.get("scope")
+        if (
+            token_use in ("access", None)
+            and is_service_token(claims)
+            and isinstance(scope, str)
+            and self._service_scopes & set(scope.split())
+        ):
+            return
         raise TokenError("WRONG_AUDIENCE", "token is meant for another client")
 
 
@@ -125,6 +170,7 @@ def build_verifier(settings: Settings) -> OidcVerifier:
     return OidcVerifier(
         issuer=settings.oidc_issuer,
         audiences=settings.oidc_audiences,
+        service_scopes=frozenset({settings.admin_scope, settings.read_scope}),
         jwks=JwksClient(
             jwks_url,
             ttl=settings.jwks_cache_seconds,

@@ -19,7 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from licensing_core.domain.errors import DomainError, Unauthenticated
+from licensing_core.domain.errors import DomainError, Forbidden, Unauthenticated
+from licensing_core.identity.oidc import is_service_token
 from licensing_core.settings import ConfigurationError, get_settings, per_settings
 
 
@@ -152,10 +153,17 @@ def get_policy() -> Policy:
 def enforce(
     action: str, claims: Mapping[str, Any], now: float, *, sensitive_tier: bool = False
 ) -> None:
-    """Refuse ``action`` unless the caller's token meets the policy's requirement."""
+    """Refuse ``action`` unless the caller's token meets the policy's requirement (a
+    service account's never does: stepping up is for people)."""
     rule = get_policy().actions.get(action)
     if rule is None or (rule.only_sensitive_tiers and not sensitive_tier):
         return
+    if is_service_token(claims):
+        raise Forbidden(
+            f"this action ({action}) needs a person who signed in recently; service "
+            "accounts cannot step up",
+            code="HUMAN_ONLY",
+        )
     get_policy().check(rule, claims, now, f"this action ({action})")
 
 

@@ -3,55 +3,175 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import timedelta
+from typing import TypeVar, cast
 
 from licensing_core import schemas
+from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity.provider import get_identity_provider
-from licensing_core.services import activations
+from licensing_core.services import activations, licenses, usage
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.store import activations as activation_store
 from licensing_core.store import catalog as store
+from licensing_core.store import claims as claims_store
 from licensing_core.store import licenses as license_store
-from licensing_core.store.models import CustomerRecord, TenantRecord
+from licensing_core.store import tenants as tenant_store
+from licensing_core.store.errors import ConcurrentChange
+from licensing_core.store.models import CustomerRecord, LicenseRecord, TenantRecord
 from licensing_core.store.transaction import Transaction
 
 #: Identities created without a tenant belong to this one (it needs no record).
 DEFAULT_TENANT = "default"
+CountsT = TypeVar("CountsT", schemas.IdentityCounts, schemas.LicenseCounts)
+
+
+class TenantLimitReached(Conflict):
+    code = "TENANT_LIMIT_REACHED"
+    title = "Tenant limit reached"
+
+
+class IdentityMismatch(Forbidden):
+    code = "IDENTITY_MISMATCH"
+    title = "Identity mismatch"
+
+
+#: A racing write on the same identity is retried this many times.
+WRITE_ATTEMPTS = 3
+
+
+# Tenants
 
 
 def _tenant(record: TenantRecord) -> schemas.Tenant:
+    policy = record.provisioning
     return schemas.Tenant(
         tenant_id=record.tenant_id,
         name=record.name,
-        default_product_id=record.default_product_id,
-        default_tier_id=record.default_tier_id,
+        provisioning=schemas.ProvisioningPolicy.model_validate(policy) if policy else None,
+        license_id=record.license_id,
         created_at=record.created_at,
     )
 
 
-def create_tenant(body: schemas.TenantCreate) -> schemas.Tenant:
-    if body.default_product_id and body.default_tier_id:
-        catalog = referenced(
-            lambda: ProductCatalog.load(body.default_product_id or ""), "defaultProductId"
+def _check_policy(policy: schemas.ProvisioningPolicy) -> None:
+    """A policy must name a tier that exists and that may be issued without a person
+    stepping up (sensitive tiers demand it for every license)."""
+    catalog = referenced(lambda: ProductCatalog.load(policy.product_id), "provisioning.productId")
+    tier = referenced(lambda: catalog.tier(policy.tier_id), "provisioning.tierId")
+    if tier.sensitive:
+        raise ValidationFailed(
+            "a sensitive tier's licenses need a step-up for each issuance; it cannot be "
+            "provisioned automatically",
+            code="TIER_NOT_PROVISIONABLE",
+            field="provisioning.tierId",
         )
-        referenced(lambda: catalog.tier(body.default_tier_id or ""), "defaultTierId")
+
+
+def create_tenant(body: schemas.TenantCreate, actor: str) -> schemas.Tenant:
+    """A tenant; served by ``licenseId`` only while that license serves fewer tenants than
+    its tier's ``maxTenants`` (a conditional counter on the license, in the same
+    transaction, so racing creations never exceed it)."""
+    if body.provisioning is not None:
+        _check_policy(body.provisioning)
+    now = utcnow()
     record = TenantRecord(
         new_id("tnt"),
         name=body.name,
-        default_product_id=body.default_product_id,
-        default_tier_id=body.default_tier_id,
-        created_at=utcnow(),
+        provisioning=body.provisioning.model_dump() if body.provisioning else None,
+        license_id=body.license_id,
+        created_at=now,
+        updated_at=now,
     )
-    store.insert_tenant(record)
+    transaction = Transaction()
+    if body.license_id is not None:
+        _serve(transaction, body.license_id)
+    store.insert_tenant(record, transaction)
+    transaction.save(
+        license_store.audit_entry(
+            record.tenant_id,
+            "tenant.created",
+            actor,
+            at=now,
+            details={"licenseId": body.license_id},
+        )
+    )
+    transaction.run()
     return _tenant(record)
+
+
+def _serve(transaction: Transaction, license_id: str) -> None:
+    """Count one more tenant served by the license, within its tier's ``maxTenants``."""
+    license = referenced(lambda: license_store.get_license(license_id), "licenseId")
+    if license.status != "active":
+        raise licenses.LicenseNotActive(
+            f"the license is {license.status}", licenseStatus=license.status
+        )
+    limit = int(ProductCatalog.load(license.product_id).tier(license.tier_id).max_tenants)
+    served = LicenseRecord.tenants_served
+    transaction.update(
+        license,
+        [served.add(1)],
+        (LicenseRecord.status == "active") & (served.does_not_exist() | (served < limit)),
+        meaning=TenantLimitReached(
+            f"the license already serves its tier's maximum of {limit} tenants",
+            maxTenants=limit,
+        ),
+    )
 
 
 def get_tenant(tenant_id: str) -> schemas.Tenant:
     return _tenant(store.get_tenant(tenant_id))
 
 
-def customer_view(record: CustomerRecord) -> schemas.Customer:
+def _existing_tenant(tenant_id: str) -> TenantRecord | None:
+    """The tenant's record (the default tenant has none); a missing one is refused."""
+    return None if tenant_id == DEFAULT_TENANT else store.get_tenant(tenant_id)
+
+
+def summary(tenant_id: str) -> schemas.TenantSummary:
+    """Identity, license and current usage counts of a tenant (read from indexes: they
+    may trail the last second's writes)."""
+    _existing_tenant(tenant_id)
+    now = utcnow()
+    identities = schemas.IdentityCounts()
+    for customer in tenant_store.customers(tenant_id):
+        kind = "services" if customer.kind == "service" else "humans"
+        identities = _counted(identities, customer.status, kind)
+    licenses_by = schemas.LicenseCounts()
+    for license in tenant_store.licenses(tenant_id):
+        expired = license.status == "active" and license.expires_at <= now
+        licenses_by = _counted(licenses_by, "expired" if expired else license.status)
+    month, _ = usage.period_of("month", now)
+    today, _ = usage.period_of("day", now)
+    sums: dict[tuple[str, str], list[int]] = {}
+    for counter in tenant_store.usage(tenant_id, month):
+        if counter.period in (month, today):
+            total = sums.setdefault((counter.meter, counter.period), [0, 0])
+            total[0] += int(counter.used)
+            total[1] += 1
+    return schemas.TenantSummary(
+        tenant_id=tenant_id,
+        identities=identities,
+        licenses=licenses_by,
+        usage=[
+            schemas.MeterUsage(meter=meter, period=period, used=used, counters=counters)
+            for (meter, period), (used, counters) in sorted(sums.items())
+        ],
+        generated_at=now,
+    )
+
+
+def _counted(counts: CountsT, *fields: str) -> CountsT:
+    return counts.model_copy(update={name: getattr(counts, name) + 1 for name in fields})
+
+
+# Identities
+
+
+def customer_view(
+    record: CustomerRecord, provisioned: schemas.LicenseKey | None = None
+) -> schemas.Customer:
     return schemas.Customer(
         customer_id=record.customer_id,
         tenant_id=record.tenant_id,
@@ -63,13 +183,20 @@ def customer_view(record: CustomerRecord) -> schemas.Customer:
         status=cast(schemas.CustomerStatus, record.status),
         created_at=record.created_at,
         updated_at=record.updated_at,
+        provisioned_license=provisioned,
     )
 
 
-def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
-    tenant_id = body.tenant_id or DEFAULT_TENANT
-    if tenant_id != DEFAULT_TENANT:
-        referenced(lambda: store.get_tenant(tenant_id), "tenantId")
+def create_customer(
+    body: schemas.CustomerCreate, actor: str, *, tenant: str | None = None
+) -> schemas.Customer:
+    """An identity in ``body.tenantId``, else the caller's ``tenant``, else the default
+    tenant; the tenant's provisioning policy issues its license at once."""
+    tenant_id = body.tenant_id or tenant or DEFAULT_TENANT
+    tenant_record = referenced(lambda: _existing_tenant(tenant_id), "tenantId")
+    policy = tenant_record.provisioning if tenant_record else None
+    if policy is not None:
+        _check_policy(schemas.ProvisioningPolicy.model_validate(policy))
     now = utcnow()
     record = CustomerRecord(
         new_id("cus"),
@@ -83,8 +210,96 @@ def create_customer(body: schemas.CustomerCreate) -> schemas.Customer:
         created_at=now,
         updated_at=now,
     )
-    store.insert_customer(record)
-    return customer_view(record)
+    transaction = Transaction()
+    store.insert_customer(record, transaction)
+    transaction.save(
+        license_store.audit_entry(
+            record.customer_id,
+            "identity.created",
+            actor,
+            at=now,
+            details={"tenantId": tenant_id, "kind": body.kind},
+        )
+    )
+    transaction.run()
+    provisioned = None
+    if policy is not None:
+        provisioned = _provision(record, schemas.ProvisioningPolicy.model_validate(policy), actor)
+    return customer_view(record, provisioned)
+
+
+def _provision(
+    record: CustomerRecord, policy: schemas.ProvisioningPolicy, actor: str
+) -> schemas.LicenseKey:
+    expires_at = None if policy.days is None else utcnow() + timedelta(days=policy.days)
+    return licenses.issue(
+        schemas.LicenseCreate(
+            product_id=policy.product_id,
+            tier_id=policy.tier_id,
+            customer_id=record.customer_id,
+            expires_at=expires_at,
+            perpetual=expires_at is None,
+        ),
+        f"{actor} (provisioning policy of tenant {record.tenant_id})",
+    )
+
+
+def identity_for(
+    subject: str,
+    email: str,
+    *,
+    tenant: str = DEFAULT_TENANT,
+    name: str | None = None,
+    metadata: dict[str, str | int | bool] | None = None,
+    actor: str,
+) -> CustomerRecord:
+    """The identity of an identity-provider account: the one bound to its subject, else
+    the one with its email in ``tenant`` (bound now), else a new one (provisioned by the
+    tenant's policy). Safe to call again for the same account."""
+    email_key = f"EMAIL#{tenant}#{email}"
+    for _ in range(WRITE_ATTEMPTS):
+        owner = claims_store.unique_owner(f"SUBJECT#{subject}")
+        if owner is not None:
+            return store.get_customer(owner)
+        owner = claims_store.unique_owner(email_key)
+        if owner is not None:
+            customer = store.get_customer(owner)
+            if customer.subject is not None and customer.subject != subject:
+                raise IdentityMismatch("this email belongs to another account's identity")
+            try:
+                claims_store.bind_subject(customer, subject, utcnow())
+            except ConcurrentChange:
+                continue
+            return customer
+        try:
+            created = create_customer(
+                schemas.CustomerCreate(
+                    email=email,
+                    name=(name or email)[:200],
+                    kind="human",
+                    tenant_id=tenant,
+                    subject=subject,
+                    metadata=metadata or {},
+                ),
+                actor,
+            )
+        except AlreadyExists:
+            continue  # created meanwhile (a racing call): read it
+        return store.get_customer(created.customer_id)
+    raise ConcurrentChange("the identity changed meanwhile; retry")
+
+
+def on_sign_up(account: schemas.SignedUpAccount) -> CustomerRecord:
+    """The identity of an account that signed up with the identity provider, created (and
+    provisioned by its tenant's policy) if it has none yet."""
+    return identity_for(
+        account.subject,
+        account.email,
+        tenant=account.tenant_id or DEFAULT_TENANT,
+        name=account.name,
+        metadata={"source": "sign-up"},
+        actor=f"{account.email} (sign-up)",
+    )
 
 
 def get_customer(customer_id: str) -> schemas.Customer:
@@ -92,8 +307,7 @@ def get_customer(customer_id: str) -> schemas.Customer:
 
 
 def list_tenant_customers(tenant_id: str, query: schemas.PageQuery) -> schemas.CustomerPage:
-    if tenant_id != DEFAULT_TENANT:
-        store.get_tenant(tenant_id)
+    _existing_tenant(tenant_id)
     records, cursor = store.page_customers(tenant_id, query.limit, query.cursor)
     return schemas.CustomerPage(items=[customer_view(r) for r in records], next_cursor=cursor)
 

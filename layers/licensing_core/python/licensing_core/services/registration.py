@@ -32,7 +32,6 @@ from pynamodb.expressions.condition import Condition
 
 from licensing_core import schemas
 from licensing_core.domain.errors import (
-    AlreadyExists,
     Conflict,
     DomainError,
     Forbidden,
@@ -47,7 +46,6 @@ from licensing_core.identity.oidc import Principal
 from licensing_core.identity.provider import get_identity_provider
 from licensing_core.services import identities, licenses
 from licensing_core.services.catalog import ProductCatalog
-from licensing_core.services.identities import DEFAULT_TENANT
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as store
@@ -100,11 +98,6 @@ class ClaimAlreadyFulfilled(Conflict):
 class EmailNotVerified(Forbidden):
     code = "EMAIL_NOT_VERIFIED"
     title = "Email not verified"
-
-
-class IdentityMismatch(Forbidden):
-    code = "IDENTITY_MISMATCH"
-    title = "Identity mismatch"
 
 
 # The offer: what a registration page shows and a registration takes
@@ -287,8 +280,10 @@ def claim_license(principal: Principal, body: schemas.ClaimRequest) -> schemas.L
     if claim.subject is not None and claim.subject != principal.subject:
         # Registered for another account with this email (e.g. deleted and re-created at
         # the identity provider): register again from the new account.
-        raise IdentityMismatch("this claim was made for another account; register again")
-    customer = _customer_for(principal.subject, email)
+        raise identities.IdentityMismatch("this claim was made for another account; register again")
+    customer = identities.identity_for(
+        principal.subject, email, metadata={"source": "self-service"}, actor=email
+    )
     return _fulfil(claim, customer, principal, now)
 
 
@@ -328,40 +323,6 @@ def _choose(found: list[PendingLicenseClaim], now: datetime) -> PendingLicenseCl
             licenseId=latest.license_id,
         )
     raise NoPendingClaim("no registration is waiting for this account; register first")
-
-
-def _customer_for(subject: str, email: str) -> CustomerRecord:
-    """The caller's identity: the one bound to their subject, else the one with their
-    email in the default tenant (bound now), else a new one."""
-    email_key = f"EMAIL#{DEFAULT_TENANT}#{email}"
-    for _ in range(WRITE_ATTEMPTS):
-        owner = store.unique_owner(f"SUBJECT#{subject}")
-        if owner is not None:
-            return catalog_store.get_customer(owner)
-        owner = store.unique_owner(email_key)
-        if owner is not None:
-            customer = catalog_store.get_customer(owner)
-            if customer.subject is not None and customer.subject != subject:
-                raise IdentityMismatch("this email belongs to another account's identity")
-            try:
-                store.bind_subject(customer, subject, utcnow())
-            except ConcurrentChange:
-                continue
-            return customer
-        try:
-            created = identities.create_customer(
-                schemas.CustomerCreate(
-                    email=email,
-                    name=email[:200],
-                    kind="human",
-                    subject=subject,
-                    metadata={"source": "self-service"},
-                )
-            )
-        except AlreadyExists:
-            continue  # created meanwhile (a racing claim): read it
-        return catalog_store.get_customer(created.customer_id)
-    raise ConcurrentChange("the identity changed meanwhile; retry")
 
 
 def _actor(claim: PendingLicenseClaim) -> str:

@@ -11,6 +11,7 @@ from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import (
     CustomerRecord,
     FeatureRecord,
+    LicenseRecord,
     ProductRecord,
     TenantRecord,
     TierRecord,
@@ -30,12 +31,17 @@ def claim(transaction: Transaction, key: str, owner: str, taken: Exception) -> N
 M = TypeVar("M", bound=Model)
 
 
-def _get(model: type[M], key: str, *, code: str, what: str) -> M:
+def _get(model: type[M], key: str, *, code: str, what: str, tenant: str | None = None) -> M:
+    """The record at ``key``; one of another tenant than ``tenant`` (when given) is as
+    missing as one that does not exist: the error says nothing of its existence."""
     with storage_errors():
         try:
-            return model.get(key, consistent_read=True)
-        except model.DoesNotExist as error:
-            raise NotFound(f"no {what} {key}", code=code) from error
+            record = model.get(key, consistent_read=True)
+        except model.DoesNotExist:
+            record = None
+    if record is None or (tenant is not None and getattr(record, "tenant_id", None) != tenant):
+        raise NotFound(f"no {what} {key}", code=code)
+    return record
 
 
 # Products
@@ -123,18 +129,22 @@ def save_tier(tier: TierRecord, product: ProductRecord, *, new: bool) -> None:
 # Tenants and customers
 
 
-def insert_tenant(tenant: TenantRecord) -> None:
-    with storage_errors(on_condition_failed=AlreadyExists("tenant exists", code="TENANT_EXISTS")):
-        tenant.save(condition=TenantRecord.tenant_id.does_not_exist())
+def insert_tenant(tenant: TenantRecord, transaction: Transaction) -> None:
+    """Add the new tenant to ``transaction``."""
+    transaction.save(
+        tenant,
+        condition=TenantRecord.tenant_id.does_not_exist(),
+        meaning=AlreadyExists("tenant exists", code="TENANT_EXISTS"),
+    )
 
 
 def get_tenant(tenant_id: str) -> TenantRecord:
     return _get(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
 
 
-def insert_customer(customer: CustomerRecord) -> None:
-    """Store an identity, claiming its email (per tenant) and IdP subject (globally)."""
-    transaction = Transaction()
+def insert_customer(customer: CustomerRecord, transaction: Transaction) -> None:
+    """Add an identity to ``transaction``, claiming its email (per tenant) and IdP
+    subject (globally)."""
     transaction.save(customer, condition=CustomerRecord.customer_id.does_not_exist())
     email = f"EMAIL#{customer.tenant_id}#{customer.email}"
     taken = AlreadyExists("an identity with this email exists in the tenant", code="EMAIL_TAKEN")
@@ -142,11 +152,17 @@ def insert_customer(customer: CustomerRecord) -> None:
     if customer.subject:
         taken = AlreadyExists("an identity with this subject exists", code="SUBJECT_TAKEN")
         claim(transaction, f"SUBJECT#{customer.subject}", customer.customer_id, taken)
-    transaction.run()
 
 
-def get_customer(customer_id: str) -> CustomerRecord:
-    return _get(CustomerRecord, customer_id, code="CUSTOMER_NOT_FOUND", what="customer")
+def get_customer(customer_id: str, *, tenant: str | None = None) -> CustomerRecord:
+    return _get(
+        CustomerRecord, customer_id, code="CUSTOMER_NOT_FOUND", what="customer", tenant=tenant
+    )
+
+
+def get_tenant_license(license_id: str, tenant: str) -> LicenseRecord:
+    """A license of ``tenant`` (the tenancy check; ``store.licenses`` reads licenses)."""
+    return _get(LicenseRecord, license_id, code="LICENSE_NOT_FOUND", what="license", tenant=tenant)
 
 
 def page_customers(

@@ -10,7 +10,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
 from licensing_core.store.base import StoredModel
 
@@ -86,9 +86,13 @@ class TenantRecord(StoredModel):
 
     tenant_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
-    default_product_id = UnicodeAttribute(null=True)
-    default_tier_id = UnicodeAttribute(null=True)
+    #: What an identity created in this tenant is issued at once:
+    #: ``{"product_id", "tier_id", "days"}`` (``days`` None: perpetual).
+    provisioning = JSONAttribute(null=True)
+    #: The license that serves this tenant (its tier's ``maxTenants`` bounds how many).
+    license_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute(null=True)
 
 
 class CustomersByTenant(GlobalSecondaryIndex["CustomerRecord"]):
@@ -132,6 +136,18 @@ class LicensesByCustomer(GlobalSecondaryIndex["LicenseRecord"]):
     license_id = UnicodeAttribute(range_key=True)
 
 
+class LicensesByTenant(GlobalSecondaryIndex["LicenseRecord"]):
+    """A tenant's licenses for its summary. Projects only attributes that change with a
+    license's status, so seat changes never write this index."""
+
+    class Meta:
+        index_name = "by-tenant"
+        projection = IncludeProjection(["status", "expires_at", "product_id"])
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    license_id = UnicodeAttribute(range_key=True)
+
+
 class LicenseRecord(StoredModel):
     """A license key: who holds what, until when, and the claims last issued for it."""
 
@@ -158,6 +174,9 @@ class LicenseRecord(StoredModel):
     issued_token_sha256 = UnicodeAttribute()
     #: Active machine activations: only ever changed in the same transaction as one.
     active_seats = NumberAttribute(default=0)
+    #: Tenants this license serves (``TenantRecord.license_id``), at most the tier's
+    #: ``maxTenants``: only ever changed in the same transaction as a tenant.
+    tenants_served = NumberAttribute(default=0)
     status_reason = UnicodeAttribute(null=True)
     status_changed_by = UnicodeAttribute(null=True)
     status_changed_at = UTCDateTimeAttribute(null=True)
@@ -166,6 +185,7 @@ class LicenseRecord(StoredModel):
     updated_at = UTCDateTimeAttribute()
 
     by_customer = LicensesByCustomer()
+    by_tenant = LicensesByTenant()
 
 
 class ActivationRecord(StoredModel):
@@ -225,6 +245,17 @@ class UsageByCustomer(GlobalSecondaryIndex["UsageRecord"]):
     usage_key = UnicodeAttribute(range_key=True)
 
 
+class UsageByTenant(GlobalSecondaryIndex["UsageRecord"]):
+    """A tenant's usage counters by period, for its summary."""
+
+    class Meta:
+        index_name = "by-tenant"
+        projection = IncludeProjection(["meter", "used"])
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    usage_key = UnicodeAttribute(range_key=True)
+
+
 class UsageRecord(StoredModel):
     """A usage counter of one (license, meter, period). Written with one conditional
     update that also records the idempotency key (attributes ``idem_<hash>``)."""
@@ -248,6 +279,7 @@ class UsageRecord(StoredModel):
     expires_ttl = TTLAttribute(null=True)
 
     by_customer = UsageByCustomer()
+    by_tenant = UsageByTenant()
 
 
 class UsageReceipt(StoredModel):

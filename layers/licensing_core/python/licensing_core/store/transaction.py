@@ -46,6 +46,8 @@ class Transaction:
     def save(
         self, record: Model, condition: Condition | None = None, meaning: Meaning = None
     ) -> None:
+        if isinstance(record, AuditRecord):
+            self._audits.append(record)
         self._add("save", lambda t: t.save(record, condition=condition), meaning)
 
     def update(
