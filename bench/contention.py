@@ -72,7 +72,10 @@ def _license(product_id: str, tier_id: str, n: int) -> tuple[str, str]:
     from licensing_core.services import identities, licenses
 
     customer = identities.create_customer(
-        schemas.CustomerCreate(email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer")
+        schemas.CustomerCreate(
+            email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer"
+        ),
+        "bench",
     )
     key = licenses.issue(
         schemas.LicenseCreate(

@@ -74,7 +74,7 @@ def _license(product_id: str, tier_id: str, n: int) -> Key:
     from licensing_core.services import identities, licenses
 
     customer = identities.create_customer(
-        schemas.CustomerCreate(email=f"bench{n}@example.com", name=f"Bench {n}")
+        schemas.CustomerCreate(email=f"bench{n}@example.com", name=f"Bench {n}"), "bench"
     )
     key = licenses.issue(
         schemas.LicenseCreate(

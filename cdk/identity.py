@@ -1,11 +1,12 @@
 """The OIDC identity provider the API trusts: a new Cognito user pool, an existing one,
 or any OIDC issuer with a JWKS.
 
-A new pool is invite-only (email sign-in, optional TOTP), with the ``license-admins``
-and ``tenant-admins`` groups and two app clients: a public one for the admin CLI and
-end users (password and SRP sign-in), and a confidential machine client for service
-accounts (OAuth client credentials, scopes of the ``licensing`` resource server, token
-endpoint on the pool's Cognito domain).
+A new pool is invite-only unless told otherwise (email sign-in, optional TOTP), with the
+``license-admins`` and ``tenant-admins`` groups, a ``custom:tenant`` attribute (the
+tenant claim of ID tokens; only administrators can write it) and two app clients: a
+public one for the admin CLI and end users (password and SRP sign-in), and a
+confidential machine client for service accounts (OAuth client credentials, scopes of
+the ``licensing`` resource server, token endpoint on the pool's Cognito domain).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ IDENTITY_PROVIDER_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 #: Everything any function may do in the pool (``admin``), and nothing else.
 IDENTITY_ADMIN_ACTIONS = IDENTITY_PROVIDER_ACTIONS["admin"]
+#: The custom attribute naming a person's tenant (``custom:tenant`` in ID tokens).
+TENANT_ATTRIBUTE = "tenant"
 RESOURCE_SERVER = "licensing"
 #: Scopes a service account's access token may carry (``licensing/<scope>``).
 MACHINE_SCOPES = {
@@ -51,9 +54,13 @@ class NewUserPool:
 
     ``domain_prefix``: of the hosted Cognito domain that serves the machine client's
     token endpoint; default ``<stack name>-<account id>``, lower-cased.
+    ``self_sign_up``: people may sign up themselves (confirming their email); each
+    confirmed account gets its identity, and its license when its tenant's
+    provisioning policy names one (the post-confirmation trigger). Default: invite-only.
     """
 
     domain_prefix: str | None = None
+    self_sign_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,13 +172,17 @@ class Identity(Construct):
         pool = cognito.UserPool(
             self,
             "UserPool",
-            self_sign_up_enabled=False,  # users are invited (POST /register) or created by admins
+            # Invited (POST /register) or created by admins, unless self sign-up is on.
+            self_sign_up_enabled=source.self_sign_up,
             sign_in_aliases=cognito.SignInAliases(email=True),
             auto_verify=cognito.AutoVerifiedAttrs(email=True),
             keep_original=cognito.KeepOriginalAttrs(email=True),
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
+            custom_attributes={
+                TENANT_ATTRIBUTE: cognito.StringAttribute(min_len=1, max_len=128, mutable=True)
+            },
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             password_policy=cognito.PasswordPolicy(
@@ -208,6 +219,10 @@ class Identity(Construct):
         self.client = pool.add_client(
             "AppClient",
             auth_flows=cognito.AuthFlow(user_password=True, user_srp=True),
+            # Never the tenant: a person who could write it would choose their tenant.
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(
+                email=True, fullname=True
+            ),
             generate_secret=False,
             disable_o_auth=True,
             prevent_user_existence_errors=True,

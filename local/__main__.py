@@ -1,4 +1,5 @@
-"""``python -m local [serve] [options]`` and ``python -m local token [--user admin|user]``."""
+"""``python -m local [serve] [options]`` and ``python -m local token [--user admin|user]
+[--mfa] [--tenant ID] [--service SCOPE]``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local.aws import access_token, with_mfa
+from local.aws import access_token, claims_of, resigned, service_token, with_mfa
 from local.server import CannotListenError, LocalServer, Options, banner
 from local.state import StateError, load_state
 
@@ -30,8 +31,9 @@ admin token and state.json stay in the data directory."""
 
 SERVE_EPILOG = """\
 other command:
-  python -m local token [--user admin|user] [--data-dir DIR]
-      print a fresh access token from the running server (what `make token` does)
+  python -m local token [--user admin|user] [--mfa] [--tenant ID] [--service SCOPE]
+      print a fresh access token from the running server (what `make token` does);
+      --tenant: a tenant administrator's, --service: a service account's
 
 examples:
   make run                              # python -m local on 127.0.0.1:8000
@@ -113,6 +115,17 @@ def token_parser() -> argparse.ArgumentParser:
         help="as if just signed in with MFA (acr mfa, fresh auth_time): what step-up "
         "protected actions (revoke, regenerate, tier changes...) ask for",
     )
+    parser.add_argument(
+        "--tenant",
+        metavar="TENANT_ID",
+        help="a tenant administrator of TENANT_ID instead (group tenant-admins, claim tenant)",
+    )
+    parser.add_argument(
+        "--service",
+        metavar="SCOPE",
+        help="a service account's client-credentials token with SCOPE instead "
+        "(licensing/admin or licensing/read; with --tenant: limited to that tenant)",
+    )
     return parser
 
 
@@ -189,8 +202,20 @@ def token(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError):
         print(not_running, file=sys.stderr)
         return 1
-    print(with_mfa(value) if args.mfa else value)
+    print(_shaped(value, state.client_id, args))
     return 0
+
+
+def _shaped(value: str, client_id: str, args: argparse.Namespace) -> str:
+    """The pool's token, re-signed (moto's key) as the role the options ask for."""
+    claims: dict[str, object] = {"tenant": args.tenant} if args.tenant else {}
+    if args.service:
+        return service_token(claims_of(value)["iss"], client_id, args.service, **claims)
+    if args.tenant:
+        claims["cognito:groups"] = ["tenant-admins"]
+    if args.mfa:
+        return with_mfa(value, **claims)
+    return resigned(value, **claims) if claims else value
 
 
 def _alive(pid: int) -> bool:

@@ -534,3 +534,26 @@ def test_profiles_from_xdg_config(local_server: LocalServer, tmp_path: Path) -> 
     typo = run_cli(env, "--profile", "typo", "products", "list")
     assert typo.code == 2 and "urll" in typo.err
     assert os.environ.get("LICENSING_TOKEN") is None  # nothing leaked into this process
+
+
+def test_a_tenant_with_a_provisioning_policy_and_its_summary(cli: Cli, catalog: Catalog) -> None:
+    tenant = ok(
+        cli(
+            "--json", "tenants", "create", "Acme", "--provision-product", catalog.code,
+            "--provision-tier", "base", "--provision-days", "30",
+        )
+    ).json()  # fmt: skip
+    assert tenant["provisioning"]["days"] == 30
+    email = f"acme-{uuid.uuid4().hex[:8]}@example.com"
+    created = ok(
+        cli("--json", "customers", "create", "--email", email, "--name", "A",
+            "--tenant", tenant["tenantId"])
+    ).json()  # fmt: skip
+    assert created["provisionedLicense"]["licenseId"].startswith("lic_")
+    shown = ok(cli("tenants", "show", tenant["tenantId"])).out
+    assert "Provisions tier" in shown and "30" in shown
+    summary = ok(cli("tenants", "summary", tenant["tenantId"])).out
+    assert "Licenses active" in summary and "1" in summary
+    raw = ok(cli("--json", "tenants", "summary", tenant["tenantId"])).json()
+    assert raw["identities"]["active"] == 1 and raw["licenses"]["active"] == 1
+    assert cli("tenants", "create", "X", "--provision-days", "3").code == 2

@@ -6,7 +6,7 @@ from typing import Any
 
 from licensing_core.settings import Settings
 
-from cdk.identity import MACHINE_SCOPES, RESOURCE_SERVER, TENANT_ADMIN_GROUP
+from cdk.identity import MACHINE_SCOPES, RESOURCE_SERVER, TENANT_ADMIN_GROUP, TENANT_ATTRIBUTE
 from tests.infra.cloud_assembly import CloudAssembly, references
 
 
@@ -31,6 +31,24 @@ def test_user_pool_is_invite_only_with_email_sign_in(assembly: CloudAssembly) ->
     assert pool["MfaConfiguration"] == "OPTIONAL"
     assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     assert "UserPoolAddOns" not in pool  # no advanced security / threat protection
+
+
+def test_the_tenant_attribute_is_the_claim_the_settings_read_and_only_admins_write_it(
+    assembly: CloudAssembly,
+) -> None:
+    pool = assembly.properties(assembly.the("AWS::Cognito::UserPool"))
+    (attribute,) = [a for a in pool["Schema"] if a["Name"] == TENANT_ATTRIBUTE]
+    assert attribute["AttributeDataType"] == "String" and attribute["Mutable"] is True
+    assert f"custom:{TENANT_ATTRIBUTE}" in Settings.model_fields["tenant_claims"].default
+    writable = _clients(assembly)["user"]["WriteAttributes"]
+    assert f"custom:{TENANT_ATTRIBUTE}" not in writable
+    assert set(writable) <= {"email", "name"}
+
+
+def test_machine_scopes_are_the_scopes_the_settings_map(assembly: CloudAssembly) -> None:
+    fields = Settings.model_fields
+    expected = {fields["admin_scope"].default, fields["read_scope"].default}
+    assert {f"{RESOURCE_SERVER}/{name}" for name in MACHINE_SCOPES} == expected
 
 
 def test_user_pool_demands_strong_passwords(assembly: CloudAssembly) -> None:

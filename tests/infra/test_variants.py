@@ -138,6 +138,8 @@ def test_post_confirmation_trigger_is_wired_without_a_dependency_cycle(
     ]
     assert pool_id not in set(references(policies))
     assert azure.properties(function_id)["Timeout"] <= 5  # Cognito waits 5 s
+    # Sign-ups are what the trigger provisions: this variant lets people sign up.
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is False
     (permission,) = [
         p["Properties"]
         for p in azure.resources("AWS::Lambda::Permission").values()

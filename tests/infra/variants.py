@@ -144,7 +144,7 @@ def synthesize_variants(root: Path) -> Variants:
             common,
             jobs=jobs,
             signing=AzureKeyVaultKey(AZURE_KEY_ID, SECRET_ARN, SECRET_KEY_ARN),
-            identity=NewUserPool(domain_prefix="acme-licensing"),
+            identity=NewUserPool(domain_prefix="acme-licensing", self_sign_up=True),
             domain=CustomDomain(DOMAIN, CERTIFICATE_ARN),
             data_removal_policy=RemovalPolicy.DESTROY,
             log_retention=logs.RetentionDays.ONE_WEEK,

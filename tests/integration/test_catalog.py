@@ -150,7 +150,7 @@ def test_tenants_and_customers(
     tenant = admin(
         "POST",
         "/tenants",
-        {"name": "Acme", "defaultProductId": product, "defaultTierId": tiers["pro"]},
+        {"name": "Acme", "provisioning": {"productId": product, "tierId": tiers["pro"]}},
     )
     assert tenant.status == 201, tenant.text
     tenant_id = tenant.json["tenantId"]
@@ -237,13 +237,13 @@ def test_bad_customers_are_refused_and_nothing_is_written(
 def test_bad_tenants_are_refused(admin: Callable[..., Response], product: str) -> None:
     before = counts()
     for body, code in [
-        ({"name": "T", "defaultProductId": product}, "VALIDATION_FAILED"),
+        ({"name": "T", "provisioning": {"productId": product}}, "VALIDATION_FAILED"),
         (
-            {"name": "T", "defaultProductId": "prd_missing", "defaultTierId": "t"},
+            {"name": "T", "provisioning": {"productId": "prd_missing", "tierId": "t"}},
             "PRODUCT_NOT_FOUND",
         ),
         (
-            {"name": "T", "defaultProductId": product, "defaultTierId": "tier_missing"},
+            {"name": "T", "provisioning": {"productId": product, "tierId": "tier_missing"}},
             "TIER_NOT_FOUND",
         ),
     ]:

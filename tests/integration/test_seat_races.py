@@ -68,7 +68,10 @@ def five_seat_tier(
 
 def new_license(ids: dict[str, str], n: int) -> tuple[str, str]:
     customer = identities.create_customer(
-        schemas.CustomerCreate(email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer")
+        schemas.CustomerCreate(
+            email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer"
+        ),
+        "test",
     )
     key = licenses.issue(
         schemas.LicenseCreate(

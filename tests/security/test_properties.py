@@ -86,7 +86,7 @@ class SeatMachine(RuleBasedStateMachine):
         self.now = utcnow()
         set_clock(lambda: self.now)
         customer = identities.create_customer(
-            schemas.CustomerCreate(email=f"{uuid.uuid4().hex}@example.com", name="Props")
+            schemas.CustomerCreate(email=f"{uuid.uuid4().hex}@example.com", name="Props"), "test"
         )
         key = licenses.issue(
             schemas.LicenseCreate(

@@ -85,7 +85,7 @@ class OidcVerifier:
         issuer: str,
         audiences: tuple[str, ...],
         jwks: JwksClient,
-        service_scopes: frozenset[str] = frozenset(),
+
         leeway: int,
         max_token_bytes: int,
         clock: Callable[[], float] = time.time,
@@ -94,7 +94,6 @@ class OidcVerifier:
             raise ConfigurationError("LICENSING_OIDC_AUDIENCES must name at least one client")
         self._issuer = issuer
         self._audiences = audiences
-        self._service_scopes = service_scopes
         self._jwks = jwks
         self._leeway = leeway
         self._max_token_bytes = max_token_bytes
@@ -150,16 +149,6 @@ class OidcVerifier:
             claims.get("aud"), self._audiences
         ):
             return
-        # A service account's access token is meant for this API when it carries one of
-        # its scopes (the issuer grants them only to clients allowed to ask for them).
-        scope = claims.get("scope")
-        if (
-            token_use in ("access", None)
-            and is_service_token(claims)
-            and isinstance(scope, str)
-            and self._service_scopes & set(scope.split())
-        ):
-            return
         raise TokenError("WRONG_AUDIENCE", "token is meant for another client")
 
 
@@ -170,7 +159,6 @@ def build_verifier(settings: Settings) -> OidcVerifier:
     return OidcVerifier(
         issuer=settings.oidc_issuer,
         audiences=settings.oidc_audiences,
-        service_scopes=frozenset({settings.admin_scope, settings.read_scope}),
         jwks=JwksClient(
             jwks_url,
             ttl=settings.jwks_cache_seconds,
