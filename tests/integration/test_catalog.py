@@ -173,7 +173,10 @@ def test_tenants_and_customers(
         "human",
         "active",
     )
-    assert admin("GET", f"/customers/{customer['customerId']}").json == customer
+    # The tenant's policy provisioned a license, shown once, in the creation's answer.
+    assert customer["provisionedLicense"]["licenseId"].startswith("lic_")
+    shown = admin("GET", f"/customers/{customer['customerId']}").json
+    assert shown == {**customer, "provisionedLicense": None}
     robot = admin(
         "POST", "/customers", {"email": "ci@example.com", "name": "CI", "kind": "service"}
     )

@@ -147,6 +147,7 @@ def test_admins_see_an_identitys_usage(admin: Admin, holder: dict[str, Any]) -> 
         ({"quantity": 10**12}, 422, "VALIDATION_FAILED"),
         ({"quantity": 1.5}, 422, "VALIDATION_FAILED"),
         ({"meter": "teleports"}, 422, "UNKNOWN_METER"),
+        ({"quantity": 100_001}, 429, "QUOTA_EXCEEDED"),  # more than the quota, at once
         ({"used": 0}, 422, "VALIDATION_FAILED"),
         ({"tenantId": "tnt_x"}, 422, "VALIDATION_FAILED"),
         ({"keyToken": "x.y.z"}, 422, "VALIDATION_FAILED"),  # both credentials

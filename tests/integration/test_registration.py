@@ -264,7 +264,7 @@ def test_registering_invites_the_user_and_stores_a_pending_claim(catalog: Catalo
     assert stored.claim_id == body["claimId"] and stored.tier_id == catalog.tiers["pro"]
     assert stored.subject == attributes(user)["sub"]
     assert stored.delete_after is not None and stored.delete_after > stored.expires_at
-    assert [r.action for r in AuditRecord.query(stored.claim_id)] == ["claim.registered"]
+    assert [r.action for r in AuditRecord.query(stored.claim_id)] == ["claim.created"]
 
 
 def test_an_existing_account_is_not_created_again_and_the_answer_is_the_same(
@@ -496,7 +496,7 @@ def test_register_sign_in_claim_and_the_key_validates(catalog: Catalog) -> None:
     license_record = LicenseRecord.get(key["licenseId"])
     assert license_record.customer_id == customer.customer_id
     assert [r.action for r in AuditRecord.query(stored.claim_id)] == [
-        "claim.registered",
+        "claim.created",
         "claim.fulfilled",
     ]
 
@@ -612,7 +612,7 @@ def test_a_deactivated_identity_cannot_claim_and_the_claim_stays_pending(
     stored = claim_store.get_claim("ada@example.com", catalog.product)
     assert stored is not None and stored.status == "pending" and stored.attempt is None
     actions = [r.action for r in AuditRecord.query(stored.claim_id)]
-    assert actions == ["claim.registered", "claim.released"]
+    assert actions == ["claim.created", "claim.released"]
     assert LicenseRecord.count() == 0
 
 

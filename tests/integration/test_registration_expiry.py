@@ -69,7 +69,7 @@ def test_expired_claims_flip_fulfilled_ones_do_not_and_a_second_run_changes_noth
     late = claim_store.get_claim("late@example.com", catalog.product)
     assert late is not None
     actions = [r.action for r in AuditRecord.query(late.claim_id)]
-    assert actions == ["claim.registered", "claim.expired"]
+    assert actions == ["claim.created", "claim.expired"]
     assert LicenseRecord.count() == 1
 
 

@@ -335,7 +335,12 @@ def _set_status(
             actor,
             reason=reason,
             at=now,
-            details={"from": record.status, "to": to},
+            details={
+                "from": record.status,
+                "to": to,
+                "tenantId": record.tenant_id,
+                "kind": record.kind,
+            },
         )
     )
     transaction.run()

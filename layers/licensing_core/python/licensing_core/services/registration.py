@@ -234,11 +234,18 @@ def _store_claim(email: str, chosen: Offer, subject: str, now: datetime) -> Pend
             updated_at=now,
             delete_after=expires_at + timedelta(seconds=settings.claim_retention_seconds),
         )
-        details = {"product": chosen.product_code, "tier": chosen.tier_code}
+        details = {
+            "email": email,
+            "productId": chosen.product_id,
+            "tierId": chosen.tier_id,
+            "product": chosen.product_code,
+            "tier": chosen.tier_code,
+            "expiresAt": expires_at.isoformat(),
+        }
         if seen is not None:
             details["replaces"] = seen.claim_id
         audit = license_store.audit_entry(
-            record.claim_id, "claim.registered", email, at=now, details=details
+            record.claim_id, "claim.created", email, at=now, details=details
         )
         try:
             store.put_claim(record, seen, audit)
@@ -392,7 +399,13 @@ def _fulfil(
                 "claim.fulfilled",
                 _actor(claim),
                 at=done,
-                details={"licenseId": key.license_id, "customerId": customer.customer_id},
+                details={
+                    "licenseId": key.license_id,
+                    "customerId": customer.customer_id,
+                    "tenantId": customer.tenant_id,
+                    "productId": claim.product_id,
+                    "tierId": claim.tier_id,
+                },
             ),
         )
     except ConcurrentChange:  # our lease lapsed and was taken over: that request finishes
@@ -532,7 +545,13 @@ def _expire(claim: PendingLicenseClaim, now: datetime) -> bool:
                 "claim.expired",
                 EXPIRY_ACTOR,
                 at=now,
-                details={"email": claim.email, "product": claim.product_code},
+                details={
+                    "email": claim.email,
+                    "productId": claim.product_id,
+                    "tierId": claim.tier_id,
+                    "product": claim.product_code,
+                    "createdAt": claim.created_at.isoformat(),
+                },
             ),
         )
     except ConcurrentChange:

@@ -60,15 +60,19 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
     )
     try:
         used, replayed = store.add(counter, body.quantity, body.idempotency_key)
-    except store.QuotaExceeded:
+    except store.QuotaExceeded as refused:
         telemetry.count(telemetry.Metric.QUOTA_EXCEEDED)
         events.emit(
             "quota.exceeded",
             {
                 "licenseId": license.license_id,
-                "meter": body.meter,
                 "customerId": customer.customer_id,
+                "tenantId": customer.tenant_id,
+                "meter": body.meter,
                 "limit": counter.limit,
+                "used": refused.extensions["used"],
+                "requested": body.quantity,
+                "periodEnd": ends.isoformat(),
             },
         )
         raise

@@ -93,6 +93,16 @@ METRICS_BY_ACTION = {
 }
 
 
+#: What an audit record's subject is, by the aggregate its action names (``license.*``).
+SUBJECT_IDS = {
+    "license": "licenseId",
+    "activation": "licenseId",
+    "identity": "customerId",
+    "tenant": "tenantId",
+    "claim": "claimId",
+}
+
+
 def announce(audits: Sequence[AuditRecord]) -> None:
     """After a commit: every audit record that is a lifecycle event goes on the bus
     (best-effort; the audit record is the source of truth), and is counted."""
@@ -100,7 +110,7 @@ def announce(audits: Sequence[AuditRecord]) -> None:
         events.Event(
             audit.action,
             {
-                "subjectId": audit.subject_id,
+                SUBJECT_IDS.get(audit.action.split(".")[0], "subjectId"): audit.subject_id,
                 "actor": audit.actor,
                 "reason": audit.reason,
                 "at": audit.at.isoformat(),

@@ -78,6 +78,8 @@ def add(counter: Counter, quantity: int, idempotency_key: str) -> tuple[int, boo
         meaning=_OverQuota(),
     )
     try:
+        if quantity > counter.limit:  # the condition lets a new counter start at any value
+            raise _OverQuota
         transaction.run()
     except _Counted:
         first = _get(UsageReceipt, receipt.counter_key, counter.period)
