@@ -123,3 +123,21 @@ def test_a_service_account_holds_licenses_like_a_person(
     assert [item["licenseId"] for item in mine.json["items"]] == [key["licenseId"]]
     valid = invoke("POST", "/license-keys/validate", body={"keyToken": key["keyToken"]})
     assert valid.json["valid"] is True
+    counted = invoke(
+        "POST",
+        "/usage",
+        body={
+            "keyToken": key["keyToken"],
+            "meter": "api_calls",
+            "quantity": 3,
+            "idempotencyKey": "u",
+        },
+    )
+    assert counted.status == 200, counted.text
+    own = invoke("GET", "/user/usage", token=service("licensing/read"))
+    assert [(c["meter"], c["used"]) for c in own.json["items"]] == [("api_calls", 3)]
+
+
+def test_a_caller_without_an_identity_has_no_usage(aws: CognitoPool) -> None:
+    nobody = invoke("GET", "/user/usage", token=aws.user_token("nobody@example.com"))
+    assert (nobody.status, nobody.json) == (200, {"items": []})

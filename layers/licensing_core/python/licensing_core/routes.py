@@ -268,6 +268,8 @@ ROUTES: tuple[Route, ...] = (
           tables=_ro("products", "features", "tiers")
           + _rw("claims", "customers", "uniques", "licenses", "audit"),
           signing_key="sign", statuses=(404, 410), people_only=True, tag="self-service"),
+    Route("GET", "/user/usage", "user_usage", "Your own usage counters", U,
+          response=s.UsageList, tables=_ro("uniques", "usage"), tag="self-service"),
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
           query=s.PageQuery, response=s.LicensePage,
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
