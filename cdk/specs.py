@@ -64,6 +64,7 @@ def route_spec(route: Route) -> FunctionSpec:
         tables=route.tables,
         signing_key=route.signing_key,
         identity_provider=route.identity_provider,
+        events=route.events,
         verifies_bearers=True,
     )
 

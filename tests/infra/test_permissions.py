@@ -61,6 +61,9 @@ def test_only_signing_routes_may_sign(assembly: CloudAssembly) -> None:
         if "kms:Sign" in actions(statement, "kms")
     }
     expected = {assembly.function_of(r.route_key) for r in ROUTES if r.signing_key == "sign"}
+    # The post-confirmation trigger issues the licenses of tenants' provisioning policies.
+    pool = assembly.properties(assembly.the("AWS::Cognito::UserPool"))
+    expected |= set(references(pool["LambdaConfig"]["PostConfirmation"]))
     assert signers == expected
 
 

@@ -48,12 +48,6 @@ class ReadUsersRoute(Route):
     identity_provider: str | None = "read"  # type: ignore[assignment]  # a Literal there
 
 
-@dataclass(frozen=True)
-class SilentRoute(Route):
-    """A writing route that opts out of lifecycle events (``events=False``)."""
-
-    events: bool | None = False
-
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/ping", "ping", "Public ping", Access.PUBLIC),
@@ -70,13 +64,14 @@ ROUTES: tuple[Route, ...] = (
     IdentityAdminRoute(
         "POST", "/users", "invite", "Invite a user", Access.ADMIN, tables=(("customers", "write"),)
     ),
-    SilentRoute(
+    Route(
         "POST",
         "/quiet",
         "quiet",
         "Write without events",
         Access.ADMIN,
         tables=(("audit", "write"),),
+        events=False,
     ),
     Route("GET", "/read", "read", "Read only", Access.END_USER, tables=(("licenses", "read"),)),
     ReadUsersRoute("GET", "/whoami", "whoami", "Look a user up", Access.END_USER),

@@ -70,6 +70,8 @@ class Route:
     #: Whether only people may call it: a service account's (client-credentials) token is
     #: refused with 403 ``HUMAN_ONLY``.
     people_only: bool = False
+    #: Whether the function may put lifecycle events on the bus; None: when it writes.
+    events: bool | None = None
 
     @cached_property
     def path_params(self) -> tuple[str, ...]:
