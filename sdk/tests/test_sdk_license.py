@@ -265,3 +265,9 @@ def test_the_default_levels_rank_as_documented() -> None:
 def test_description_quotes_are_escaped_in_the_header() -> None:
     challenge = StepUpRequired('say "hi"', feature="f", acr_values="mfa", max_age=None)
     assert 'error_description="say \\"hi\\""' in challenge.www_authenticate
+
+
+def test_region_is_the_one_the_identity_is_limited_to(clock: FakeClock) -> None:
+    assert License(license_claims(), clock=clock).region is None
+    assert License({**license_claims(), "region": "eu"}, clock=clock).region == "eu"
+    assert License({**license_claims(), "region": 7}, clock=clock).region is None

@@ -217,6 +217,13 @@ def test_customer_pages_follow_the_cursor(admin: Callable[..., Response]) -> Non
             422,
             "VALIDATION_FAILED",
         ),
+        ({"email": "a@b.co", "name": "X", "metadata": {"region": "EU!"}}, 422, "VALIDATION_FAILED"),
+        ({"email": "a@b.co", "name": "X", "metadata": {"region": 3}}, 422, "VALIDATION_FAILED"),
+        (
+            {"email": "a@b.co", "name": "X", "metadata": {"feature.sso": "no"}},
+            422,
+            "VALIDATION_FAILED",
+        ),
         ({"email": "taken@b.co", "name": "X"}, 409, "EMAIL_TAKEN"),
         ({"email": "TAKEN@b.co", "name": "X"}, 409, "EMAIL_TAKEN"),
         ({"email": "other@b.co", "name": "X", "subject": "sub-taken"}, 409, "SUBJECT_TAKEN"),

@@ -317,6 +317,12 @@ class License:
         return self._claims.get("tenant")
 
     @property
+    def region(self) -> str | None:
+        """The one region this license may be used in; None: anywhere."""
+        region = self._claims.get("region")
+        return region if isinstance(region, str) else None
+
+    @property
     def features(self) -> frozenset[str]:
         return self._features
 

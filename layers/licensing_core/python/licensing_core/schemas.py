@@ -6,6 +6,7 @@ mass-assigned. Services take and return these models; the HTTP edge serializes.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -71,6 +72,9 @@ def _normalize_email(value: str) -> str:
 Email = Annotated[
     str, StringConstraints(min_length=3, max_length=254), AfterValidator(_normalize_email)
 ]
+#: A region code: ``eu``, ``us-east-1``.
+_REGION = r"^[a-z]{2}(-[a-z0-9]{1,16}){0,3}$"
+Region = Annotated[str, StringConstraints(pattern=_REGION)]
 MetadataValue = Annotated[str, StringConstraints(max_length=256)] | StrictInt | StrictBool
 Metadata = Annotated[
     dict[
@@ -319,7 +323,23 @@ class CustomerCreate(RequestModel):
     subject: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = Field(
         default=None, description="The identity provider's `sub` for this identity."
     )
-    metadata: Metadata = Field(default_factory=dict)
+    metadata: Metadata = Field(
+        default_factory=dict,
+        description="Free-form, except keys that narrow the identity's licenses: `region` "
+        "(e.g. `eu`, `us-east-1`: the one region its licenses may be used in) and "
+        "`feature.<key>` (boolean; `false` withholds that feature of the tier).",
+    )
+
+    @field_validator("metadata")
+    @classmethod
+    def _narrowing_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        region = metadata.get("region")
+        if region is not None and not (isinstance(region, str) and re.match(_REGION, region)):
+            raise ValueError("region must be a region code, such as eu or us-east-1")
+        for key, value in metadata.items():
+            if key.startswith("feature.") and not isinstance(value, bool):
+                raise ValueError(f"{key} must be true or false")
+        return metadata
 
 
 class SignedUpAccount(RequestModel):
@@ -428,6 +448,11 @@ class LicensePage(ApiModel):
 
 class ValidateRequest(RequestModel):
     key_token: TokenText
+    region: Region | None = Field(
+        default=None,
+        description="Where the license is being used: a key limited to another region "
+        "is not valid (REGION_NOT_ALLOWED).",
+    )
 
 
 class Validation(ApiModel):
@@ -503,6 +528,11 @@ class PublicJwk(BaseModel):
 class ActivateRequest(RequestModel):
     key_token: TokenText
     machine_id: MachineId = Field(description="A stable id of the machine (printable ASCII).")
+    region: Region | None = Field(
+        default=None,
+        description="Where the machine runs: a key limited to another region is refused "
+        "(403 REGION_NOT_ALLOWED).",
+    )
     product: Code | None = Field(
         default=None,
         description="The calling application's product code: keys of other "

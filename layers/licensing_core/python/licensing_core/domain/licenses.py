@@ -23,6 +23,12 @@ EXPIRED = "EXPIRED"
 NOT_FOUND = "NOT_FOUND"
 IDENTITY_DEACTIVATED = "IDENTITY_DEACTIVATED"
 WRONG_AUDIENCE = "WRONG_AUDIENCE"
+REGION_NOT_ALLOWED = "REGION_NOT_ALLOWED"
+
+#: Identity metadata that narrows what its licenses grant: ``region`` (the one region
+#: they may be used in) and ``feature.<key>: false`` (a feature the tier has, withheld).
+REGION_KEY = "region"
+FEATURE_FLAG_PREFIX = "feature."
 
 #: Claims an audit compares: everything the database decides.
 AUDITED_CLAIMS = (
@@ -36,7 +42,47 @@ AUDITED_CLAIMS = (
     "heartbeat",
     "stepUp",
     "exp",
+    "region",
 )
+
+
+@dataclass(frozen=True)
+class Restrictions:
+    """How an identity's metadata narrows its licenses (kept on the license at issue)."""
+
+    region: str | None = None
+    withheld_features: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, metadata: Mapping[str, Any]) -> Restrictions:
+        region = metadata.get(REGION_KEY)
+        return cls(
+            region=region if isinstance(region, str) else None,
+            withheld_features=tuple(
+                sorted(
+                    key[len(FEATURE_FLAG_PREFIX) :]
+                    for key, value in metadata.items()
+                    if key.startswith(FEATURE_FLAG_PREFIX) and value is False
+                )
+            ),
+        )
+
+    def stored(self) -> dict[str, Any]:
+        return {"region": self.region, "withheldFeatures": list(self.withheld_features)}
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any] | None) -> Restrictions:
+        stored = stored or {}
+        return cls(stored.get("region"), tuple(stored.get("withheldFeatures") or ()))
+
+    def narrow(self, features: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(key for key in features if key not in self.withheld_features)
+
+
+def region_allows(token_region: Any, used_in: str | None) -> bool:
+    """Whether a license limited to ``token_region`` may be used in ``used_in`` (a
+    license without a region, or a use that does not say where, is not limited)."""
+    return token_region is None or used_in is None or token_region == used_in
 
 
 @dataclass(frozen=True)
@@ -57,9 +103,11 @@ class Grant:
     quotas: Mapping[str, Any] = field(default_factory=dict)
     heartbeat: Mapping[str, int] = field(default_factory=dict)
     step_up: Mapping[str, Any] = field(default_factory=dict)
+    region: str | None = None
 
     def claims(self) -> dict[str, Any]:
         """The database-derived claims of a key token (no ``iat``/``jti``/``iss``)."""
+        region = {"region": self.region} if self.region else {}
         return {
             "sub": self.license_id,
             "aud": self.product_code,
@@ -77,6 +125,7 @@ class Grant:
             "heartbeat": dict(self.heartbeat),
             "stepUp": {k: dict(v) for k, v in sorted(self.step_up.items())},
             "gen": self.generation,
+            **region,
         }
 
 
