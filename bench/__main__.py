@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated sections among {', '.join(SECTIONS)}",
     )
     parser.add_argument(
-        "--no-write", action="store_true", help="print the table without writing bench/RESULTS.md"
+        "--no-write",
+        action="store_true",
+        help="print the table without writing bench/RESULTS.md or the profile artifact",
     )
     args = parser.parse_args(argv)
 
@@ -113,7 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench import coldstart, contention, hotpaths, sdk
 
     hot = section(
-        "hot", lambda: hotpaths.run(iterations, warmup, profile_calls=10 if quick else 40, log=_log)
+        "hot",
+        lambda: hotpaths.run(
+            iterations,
+            warmup,
+            profile_calls=10 if quick else 40,
+            save_profile=not args.no_write,
+            log=_log,
+        ),
     )
     if hot is not None:
         outcome.hot, outcome.sizes = hot

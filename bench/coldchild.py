@@ -17,58 +17,8 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 
-def _defer_build() -> None:
-    """Variant: pydantic models build their validators on first use, not at import."""
-    from pydantic._internal import _config
-
-    _config.config_defaults["defer_build"] = True
-
-
-def _lazy_oidc() -> None:
-    """Variant: the endpoint wrapper imports the OIDC verifier (jwcrypto, the JWKS
-    client) only when a route authenticates, as a lazy import in ``_authenticate``."""
-    import types
-
-    name = "licensing_core.identity.oidc"
-    stub = types.ModuleType(name)
-
-    class Principal:  # only named in annotations by the endpoint wrapper
-        pass
-
-    def get_verifier() -> object:
-        del sys.modules[name]
-        real = importlib.import_module(name)
-        return real.get_verifier()
-
-    stub.Principal = Principal  # type: ignore[attr-defined]
-    stub.get_verifier = get_verifier  # type: ignore[attr-defined]
-    sys.modules[name] = stub
-
-
-def _skip_key_check() -> None:
-    """Variant: the PEM signer loads its own key without cryptography's RSA key
-    validation (``unsafe_skip_rsa_key_validation=True``): the key is ours, 0600."""
-    from cryptography.hazmat.primitives import serialization
-
-    original = serialization.load_pem_private_key
-
-    def load(data: bytes, password: bytes | None, backend: object = None, **_: object) -> object:
-        return original(data, password, backend, unsafe_skip_rsa_key_validation=True)
-
-    serialization.load_pem_private_key = load  # type: ignore[assignment]
-
-
-VARIANTS = {
-    "defer_build": _defer_build,
-    "lazy_oidc": _lazy_oidc,
-    "skip_key_check": _skip_key_check,
-}
-
-
 def main() -> None:
     function, event_json = sys.argv[1], sys.stdin.read()
-    for variant in sys.argv[2:]:
-        VARIANTS[variant]()
     path = Path(__file__).resolve().parents[1] / "functions" / function / "handler.py"
     spec = importlib.util.spec_from_file_location(f"functions.{function}.handler", path)
     assert spec and spec.loader

@@ -39,26 +39,6 @@ BASELINE = "import botocore.session"
 BASELINE_EVERY = 6
 #: Guards: at most one attempt per AWS call, should a request try one anyway.
 NO_RETRIES = {"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
-#: Proposed changes, measured on the functions they matter most for: (function, child
-#: variants, what changes).
-VARIANTS: list[tuple[str, str, str]] = [
-    (
-        "heartbeat",
-        "defer_build",
-        "pydantic models built on first use (ConfigDict(defer_build=True))",
-    ),
-    (
-        "heartbeat",
-        "lazy_oidc",
-        "OIDC verifier (jwcrypto, JWKS client) imported only by routes that authenticate",
-    ),
-    ("heartbeat", "defer_build lazy_oidc", "both"),
-    (
-        "validate_license",
-        "skip_key_check",
-        "PEM signer loads its key with unsafe_skip_rsa_key_validation=True",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -81,21 +61,6 @@ class ColdResult:
 
 
 @dataclass
-class ColdVariant:
-    function: str
-    variant: str
-    description: str
-    wall_ms: float
-    cpu_ms: float
-    #: median of per-round (variant / unchanged function) ratios
-    vs_unchanged: float
-    ratio: float
-    #: the child's own phases, variant then unchanged (ms): import, first request
-    init_ms: tuple[float, float] = (0.0, 0.0)
-    request_ms: tuple[float, float] = (0.0, 0.0)
-
-
-@dataclass
 class ImportCost:
     package: str
     self_ms: float
@@ -111,7 +76,6 @@ class ColdStart:
     baseline_wall_ms: float
     functions: list[ColdResult]
     heaviest: str
-    variants: list[ColdVariant] = field(default_factory=list)
     imports: list[ImportCost] = field(default_factory=list)
     #: our modules: (name, self ms, cumulative ms), by self time
     licensing_modules: list[tuple[str, float, float]] = field(default_factory=list)
@@ -147,13 +111,17 @@ def plans(expired_key: str) -> list[Plan]:
         try:
             route = route_for(function)
         except KeyError:
-            found.append(Plan(function, "init only (scheduled job: needs AWS)", None))
+            found.append(Plan(function, "init only (not an HTTP route: its events need AWS)", None))
             continue
         path = re.sub(r"\{[A-Za-z]+\}", "x1", route.path)
-        fields = set(route.request.model_fields) if route.request else set()
+        fields = {  # the required ones: optional fields never decide what a request needs
+            name
+            for name, field in (route.request.model_fields if route.request else {}).items()
+            if field.is_required()
+        }
         if route.access in (Access.ADMIN, Access.END_USER):
             how, body = "request: 401 without a bearer (before storage)", None
-        elif fields == {"key_token"} or {"key_token", "machine_id"} <= fields:
+        elif fields in ({"key_token"}, {"key_token", "machine_id"}):
             how = "request: expired key, RS256 verified, refused before storage"
             body = (
                 {"keyToken": expired_key, "machineId": "cold"}
@@ -279,10 +247,6 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         for plan in planned:
             stdin = json.dumps(plan.event) if plan.event is not None else ""
             commands[plan.function] = ([*python, str(CHILD), plan.function], stdin)
-        for function, variant, _ in VARIANTS:
-            if function in commands:
-                command, stdin = commands[function]
-                commands[f"{function}+{variant}"] = ([*command, *variant.split()], stdin)
         for warm in ("baseline", "heartbeat"):  # fill the OS file cache, untimed
             if warm in commands:
                 _run(commands[warm][0], env, commands[warm][1])
@@ -291,42 +255,28 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         #: per job and round: its CPU time over the nearest baseline run's
         scaled: dict[str, list[float]] = defaultdict(list)
         reports: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        # A function and its variants run back to back (a group), groups rotate from round
-        # to round, and the baseline runs again every few groups, so that each ratio
-        # compares runs seconds apart even while the machine's load drifts.
-        groups = [["python"]] + [
-            [job, *(k for k in commands if k.startswith(f"{job}+"))] for job in by_name
-        ]
-        # A function with variants runs its group twice a round: more pairs, less noise.
-        groups += [group for group in groups if len(group) > 1]
-        log(f"  {len(by_name)} functions, {len(VARIANTS)} variants, 2 references x {rounds} rounds")
+        # Jobs rotate from round to round, and the baseline runs again every few jobs, so
+        # that each ratio compares runs seconds apart even while the machine's load drifts.
+        jobs = ["python", *by_name]
+        log(f"  {len(by_name)} functions, 2 references x {rounds} rounds")
         for round_index in range(rounds):
-            shift = round_index * 5 % len(groups)
+            shift = round_index * 5 % len(jobs)
             baseline = 0.0
-            for position, group in enumerate(groups[shift:] + groups[:shift]):
+            for position, job in enumerate(jobs[shift:] + jobs[:shift]):
                 if position % BASELINE_EVERY == 0:
                     wall, baseline, _ = _run(commands["baseline"][0], env)
                     walls["baseline"].append(wall)
                     cpus["baseline"].append(baseline)
-                for job in group:
-                    command, stdin = commands[job]
-                    wall, cpu, report = _run(command, env, stdin)
-                    if report.get("aws") and job in by_name:  # needed AWS after all: init only
-                        by_name[job] = Plan(job, "init only (its request needs AWS)", None)
-                        commands[job] = ([*python, str(CHILD), job], "")
-                        wall, cpu, report = _run(commands[job][0], env)
-                    walls[job].append(wall)
-                    cpus[job].append(cpu)
-                    scaled[job].append(cpu / baseline)
-                    reports[job].append(report)
-
-        def phase(job: str, name: str) -> float:
-            return median([r[name] for r in reports[job] if name in r]) * 1e3
-
-        def ratio(job: str, reference: str) -> float:
-            if reference == "baseline":
-                return median(scaled[job])
-            return median([w / b for w, b in zip(cpus[job], cpus[reference], strict=True)])
+                command, stdin = commands[job]
+                wall, cpu, report = _run(command, env, stdin)
+                if report.get("aws") and job in by_name:  # needed AWS after all: init only
+                    by_name[job] = Plan(job, "init only (its request needs AWS)", None)
+                    commands[job] = ([*python, str(CHILD), job], "")
+                    wall, cpu, report = _run(commands[job][0], env)
+                walls[job].append(wall)
+                cpus[job].append(cpu)
+                scaled[job].append(cpu / baseline)
+                reports[job].append(report)
 
         results = []
         for function, plan in by_name.items():
@@ -341,28 +291,10 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
                     init_ms=median([r["init_s"] for r in reports[function]]) * 1e3,
                     request_ms=median(requests) * 1e3 if requests else None,
                     status=statuses.pop() if len(statuses) == 1 else None,
-                    ratio=ratio(function, "baseline"),
+                    ratio=median(scaled[function]),
                 )
             )
         results.sort(key=lambda r: -r.cpu_ms)
-        variants = [
-            ColdVariant(
-                function=function,
-                variant=variant,
-                description=description,
-                wall_ms=median(walls[f"{function}+{variant}"]) * 1e3,
-                cpu_ms=median(cpus[f"{function}+{variant}"]) * 1e3,
-                vs_unchanged=ratio(f"{function}+{variant}", function),
-                ratio=ratio(f"{function}+{variant}", "baseline"),
-                init_ms=(phase(f"{function}+{variant}", "init_s"), phase(function, "init_s")),
-                request_ms=(
-                    phase(f"{function}+{variant}", "request_s"),
-                    phase(function, "request_s"),
-                ),
-            )
-            for function, variant, description in VARIANTS
-            if f"{function}+{variant}" in walls
-        ]
         heaviest = results[0].function
         log(f"  python -X importtime of {heaviest}")
         costs, modules = _import_costs(_importtime(heaviest, env, 3))
@@ -373,7 +305,6 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         baseline_wall_ms=median(walls["baseline"]) * 1e3,
         functions=results,
         heaviest=heaviest,
-        variants=variants,
         imports=costs,
         licensing_modules=modules,
     )

@@ -12,7 +12,6 @@ harness under a 50-way burst, not AWS.
 from __future__ import annotations
 
 import logging
-import random
 import tempfile
 import threading
 import time
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.support import api_event, isolated_environment, load_handler, median, percentile
+from bench.world import new_license, new_tier
 
 SEATS = 5
 
@@ -52,38 +52,7 @@ def _setup() -> tuple[str, str]:
 
     create_missing_tables(ALL_MODELS)
     product = catalog.create_product(schemas.ProductCreate(code="Race", name="Race"))
-    tier = catalog.create_tier(
-        product.product_id,
-        schemas.TierCreate(
-            code="five",
-            name="Five",
-            monthly_price=0,
-            annual_price=0,
-            currency="EUR",
-            billing_periods=["monthly"],
-            max_users=SEATS,
-        ),
-    )
-    return product.product_id, tier.tier_id
-
-
-def _license(product_id: str, tier_id: str, n: int) -> tuple[str, str]:
-    from licensing_core import schemas
-    from licensing_core.services import identities, licenses
-
-    customer = identities.create_customer(
-        schemas.CustomerCreate(
-            email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer"
-        ),
-        "bench",
-    )
-    key = licenses.issue(
-        schemas.LicenseCreate(
-            product_id=product_id, tier_id=tier_id, customer_id=customer.customer_id, perpetual=True
-        ),
-        actor="bench",
-    )
-    return key.license_id, key.key_token
+    return product.product_id, new_tier(product.product_id, {"code": "five", "maxUsers": SEATS})
 
 
 def _race(key_token: str, racers: int) -> list[tuple[int, float]]:
@@ -145,7 +114,8 @@ def run(racers: int, trials: int, *, log: Callable[[str], None] = print) -> Cont
             product_id, tier_id = _setup()
             log(f"  {racers} racers x {trials} trials on a {SEATS}-seat license")
             for trial in range(trials):
-                license_id, key_token = _license(product_id, tier_id, trial)
+                key = new_license(product_id, tier_id, f"racer{trial}@example.com")
+                license_id, key_token = key.license_id, key.token
                 started = time.perf_counter()
                 outcome = _race(key_token, racers)
                 trial_times.append(time.perf_counter() - started)

@@ -1,23 +1,15 @@
 """The irreducible work of each hot path, done with nothing but raw boto3 and
 ``cryptography``: the floor the real handlers are measured against.
 
-Two floors per path:
+The floor makes the DynamoDB calls a request needs with the same data model and the
+same guarantees (``CALLS``, and ``REASONS`` for why they are enough), which are also
+the calls the code makes: ``handler / floor`` is then the cost of the Python layers
+(pydantic, PynamoDB, jwcrypto, the endpoint wrapper) alone. The benchmark observes the
+calls each handler makes and flags any drift from ``CALLS``.
 
-* ``same calls``: exactly the DynamoDB calls the service code makes today (counted
-  from ``services/licenses.py``, ``services/activations.py``, ``store/*.py``), so
-  ``handler / same calls`` is the cost of the Python layers (pydantic, PynamoDB,
-  jwcrypto, the endpoint wrapper) alone;
-* ``minimal``: the calls the request needs with the same data model and the same
-  guarantees, once the product catalog is cached per warm container and redundant
-  round trips are folded (see ``today``, ``MINIMAL`` and ``MINIMAL_REASONS``).
-
-How the code reads the catalog has changed over time (every call, then a per-container
-copy validated by the product's ``tiers_version``): the benchmark observes the calls a
-handler makes and mirrors that in the "same calls" floor (``catalog_reads_of``).
-
-Both do the same cryptography: an RS256 verify of the license key and/or an RS256
-sign of the machine token with a cached key, plus for JWE an RSA-OAEP wrap of a
-fresh 64-byte CEK, AES-256-CBC and HMAC-SHA-512 (RFC 7518 5.2.5).
+The cryptography is the same as the handler's: an RS256 verify of the license key
+and/or an RS256 sign of the machine token with a cached key, plus for JWE an RSA-OAEP
+wrap of a fresh 64-byte CEK, AES-256-CBC and HMAC-SHA-512 (RFC 7518 5.2.5).
 """
 
 from __future__ import annotations
@@ -43,31 +35,10 @@ OAEP = asymmetric.OAEP(mgf=asymmetric.MGF1(hashes.SHA1()), algorithm=hashes.SHA1
 SHA256 = hashes.SHA256()
 JWE_HEADER = {"alg": "RSA-OAEP", "enc": "A256CBC-HS512", "cty": "JWT"}
 
-#: How the code reads the product catalog, by number of calls: all of it every time
-#: (product, features, tiers), or only the product's ``tiers_version`` to validate a copy
-#: kept per container, or nothing (cached without a version read).
-CATALOG_READS: dict[int, list[str]] = {
-    3: ["GetItem(product)", "Query(features)", "Query(tiers)"],
-    1: ["GetItem(product: tiers_version of the cached catalog)"],
-    0: [],
-}
-#: The calls of each path besides the catalog's, today.
-_TODAY: dict[str, list[str]] = {
-    "validate": ["TransactGetItems(license, customer)"],
-    "activate": [
-        "TransactGetItems(license, customer)",
-        "GetItem(uniques: machine claim)",
-        "Query(licenses GSI by-customer: siblings)",
-        "TransactWriteItems(activation, machine claim, audit, license seat counter)",
-    ],
-    "heartbeat": [
-        "GetItem(activation)",
-        "TransactGetItems(license, customer)",
-        "TransactWriteItems(check license, check customer, update activation)",
-    ],
-}
-#: The calls each path needs (the floor).
-MINIMAL: dict[str, list[str]] = {
+#: The DynamoDB calls each path needs (the floor), as DynamoDB operations with what they
+#: touch. The product catalog is not read: it is cached per warm container (re-read at
+#: most once a minute, ``LICENSING_CATALOG_CACHE_SECONDS``).
+CALLS: dict[str, list[str]] = {
     "validate": ["TransactGetItems(license, customer)"],
     "activate": [
         "TransactGetItems(license, customer)",
@@ -80,37 +51,23 @@ MINIMAL: dict[str, list[str]] = {
     ],
 }
 
-
-def today(path: str, catalog_reads: int) -> list[str]:
-    """The DynamoDB calls of ``path`` as the code makes them, given its catalog reads."""
-    calls = list(_TODAY[path])
-    if path != "validate":
-        calls[1:1] = CATALOG_READS[catalog_reads]
-    return calls
-
-
-def catalog_reads_of(path: str, observed: int) -> int:
-    """The catalog reads that explain ``observed`` calls (3 if none does: then the
-    report flags the drift)."""
-    if path == "validate":
-        return 0
-    extra = observed - len(_TODAY[path])
-    return extra if extra in CATALOG_READS else 3
-
-
-#: Why the minimal list is enough, for the report.
-MINIMAL_REASONS = {
-    "validate": "already minimal: one consistent read of both records",
-    "activate": "catalog cached per container, without a per-request version read; no "
-    "machine-claim pre-read for a "
-    "new machine: the transaction's attribute_not_exists on the claim already detects "
-    "a known machine (the code then reads it, as it does today on MachineTaken)",
-    "heartbeat": "catalog cached per container, without a per-request version read; "
-    "activation and license read in "
-    "one TransactGetItems (the license id is in the clientId); the customer read is "
-    "dropped: tenant and customer ids are on the license and the renew transaction's "
-    "ConditionCheck already refuses a deactivated identity",
+#: Why those calls are enough, for the report.
+REASONS = {
+    "validate": "one consistent read of both records",
+    "activate": "no machine-claim pre-read: the transaction's attribute_not_exists on "
+    "the machine's claim detects a known machine (only then is it read, and the "
+    "re-activation path taken); siblings come from the index, the seat from the "
+    "transaction's condition on the license's counter",
+    "heartbeat": "activation and license in one read (the license id is in the "
+    "clientId); no identity read: its ids are on the license and the renewing "
+    "transaction's ConditionCheck refuses a deactivated identity (a refusal is then "
+    "explained by a second read, on that path only)",
 }
+
+
+def operations(path: str) -> list[str]:
+    """The DynamoDB operation names of ``CALLS[path]`` (what moto sees)."""
+    return [call.partition("(")[0] for call in CALLS[path]]
 
 
 def b64url(data: bytes) -> str:
@@ -179,7 +136,6 @@ class Floor:
     tables: Tables
     private_key: rsa.RSAPrivateKey
     kid: str
-    product_id: str
     public_key: rsa.RSAPublicKey = field(init=False)
 
     def __post_init__(self) -> None:
@@ -224,25 +180,6 @@ class Floor:
         items: list[dict[str, Any]] = [r["Item"] for r in response["Responses"]]
         return items
 
-    def _catalog(self, reads: int) -> None:
-        if not reads:
-            return
-        key = {":p": {"S": self.product_id}}
-        self.client.get_item(
-            TableName=self.tables.products,
-            Key={"product_id": {"S": self.product_id}},
-            ConsistentRead=True,
-        )
-        if reads == 1:
-            return
-        for table in (self.tables.features, self.tables.tiers):
-            self.client.query(
-                TableName=table,
-                KeyConditionExpression="product_id = :p",
-                ExpressionAttributeValues=key,
-                ConsistentRead=True,
-            )
-
     def _machine_claims(
         self, key_claims: dict[str, Any], client_id: str, machine: str
     ) -> dict[str, Any]:
@@ -263,15 +200,7 @@ class Floor:
         claims = self._verify(key_token)
         self._license_and_customer(claims["sub"], claims["customer"])
 
-    def activate(
-        self,
-        key_token: str,
-        machine: str,
-        public_pem: str | None,
-        *,
-        same_calls: bool,
-        catalog_reads: int = 3,
-    ) -> str:
+    def activate(self, key_token: str, machine: str, public_pem: str | None) -> str:
         claims = self._verify(key_token)
         license_id, customer_id = claims["sub"], claims["customer"]
         self._license_and_customer(license_id, customer_id)
@@ -281,11 +210,6 @@ class Floor:
             assert isinstance(loaded, rsa.RSAPublicKey)
             machine_key = public_jwk(loaded)
         claim_key = f"MACHINE#{license_id}#{hashlib.sha256(machine.encode()).hexdigest()}"
-        if same_calls:
-            self._catalog(catalog_reads)
-            self.client.get_item(
-                TableName=self.tables.uniques, Key={"key": {"S": claim_key}}, ConsistentRead=True
-            )
         self.client.query(
             TableName=self.tables.licenses,
             IndexName="by-customer",
@@ -363,38 +287,23 @@ class Floor:
         )
         return token
 
-    def heartbeat(
-        self,
-        client_id: str,
-        key_claims: dict[str, Any],
-        *,
-        same_calls: bool,
-        catalog_reads: int = 3,
-    ) -> str:
+    def heartbeat(self, client_id: str, key_claims: dict[str, Any]) -> str:
         license_id, _, _ = client_id.partition(".")
         activation_id = hashlib.sha256(client_id.encode()).hexdigest()[:40]
         activation_key = {"license_id": {"S": license_id}, "activation_id": {"S": activation_id}}
-        if same_calls:
-            activation = self.client.get_item(
-                TableName=self.tables.activations, Key=activation_key, ConsistentRead=True
-            )["Item"]
-            customer_id = activation["customer_id"]["S"]
-            self._license_and_customer(license_id, customer_id)
-            self._catalog(catalog_reads)
-        else:
-            response = self.client.transact_get_items(
-                TransactItems=[
-                    {"Get": {"TableName": self.tables.activations, "Key": activation_key}},
-                    {
-                        "Get": {
-                            "TableName": self.tables.licenses,
-                            "Key": {"license_id": {"S": license_id}},
-                        }
-                    },
-                ]
-            )
-            activation = response["Responses"][0]["Item"]
-            customer_id = response["Responses"][1]["Item"]["customer_id"]["S"]
+        response = self.client.transact_get_items(
+            TransactItems=[
+                {"Get": {"TableName": self.tables.activations, "Key": activation_key}},
+                {
+                    "Get": {
+                        "TableName": self.tables.licenses,
+                        "Key": {"license_id": {"S": license_id}},
+                    }
+                },
+            ]
+        )
+        activation = response["Responses"][0]["Item"]
+        customer_id = response["Responses"][1]["Item"]["customer_id"]["S"]
         token = self._sign(
             self._machine_claims(key_claims, client_id, activation["machine_id"]["S"])
         )

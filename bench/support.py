@@ -10,6 +10,7 @@ import os
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,7 +186,8 @@ class Interleaved:
 
     samples: dict[str, list[float]]
     inside: dict[str, list[float]]
-    #: the operations of each variant's last call
+    #: the DynamoDB operations of each variant's calls, the most frequent sequence (a
+    #: cache refreshed once a minute adds a read to a call now and then)
     operations: dict[str, list[str]]
 
     def median_ms(self, name: str) -> float:
@@ -219,7 +221,7 @@ def interleave(
     names = list(variants)
     samples: dict[str, list[float]] = {name: [] for name in names}
     inside: dict[str, list[float]] = {name: [] for name in names}
-    operations: dict[str, list[str]] = {}
+    sequences: dict[str, Counter[tuple[str, ...]]] = {name: Counter() for name in names}
     gc.collect()
     for i in range(warmup + iterations):
         shift = i % len(names)
@@ -231,11 +233,14 @@ def interleave(
             elapsed = time.perf_counter() - started
             moto = (clock.total - before) if clock else 0.0
             if clock:
-                operations[name] = clock.operations[served:]
+                sequences[name][tuple(clock.operations[served:])] += 1
                 del clock.operations[:]
             if after is not None:
                 after()
             if i >= warmup:
                 samples[name].append(elapsed)
                 inside[name].append(moto)
+    operations = {
+        name: list(counted.most_common(1)[0][0]) for name, counted in sequences.items() if counted
+    }
     return Interleaved(samples, inside, operations)

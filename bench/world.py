@@ -53,7 +53,8 @@ class World:
     floor: Floor
 
 
-def _tier(product_id: str, body: dict[str, Any]) -> str:
+def new_tier(product_id: str, body: dict[str, Any]) -> str:
+    """A tier created through the catalog service (name, prices, billing defaulted)."""
     from licensing_core import schemas
     from licensing_core.services import catalog
 
@@ -69,12 +70,13 @@ def _tier(product_id: str, body: dict[str, Any]) -> str:
     ).tier_id
 
 
-def _license(product_id: str, tier_id: str, n: int) -> Key:
+def new_license(product_id: str, tier_id: str, email: str) -> Key:
+    """A perpetual license for a new identity, issued through the services."""
     from licensing_core import schemas
     from licensing_core.services import identities, licenses
 
     customer = identities.create_customer(
-        schemas.CustomerCreate(email=f"bench{n}@example.com", name=f"Bench {n}"), "bench"
+        schemas.CustomerCreate(email=email, name="Bench"), "bench"
     )
     key = licenses.issue(
         schemas.LicenseCreate(
@@ -122,8 +124,8 @@ def build() -> World:
             product_id,
             schemas.FeatureCreate(key=key, name=key.title(), display_only=display_only),
         )
-    free = _tier(product_id, {"code": "free", "maxUsers": 1, "features": ["sso"]})
-    pro = _tier(
+    free = new_tier(product_id, {"code": "free", "maxUsers": 1, "features": ["sso"]})
+    pro = new_tier(
         product_id,
         {
             "code": "pro",
@@ -133,7 +135,7 @@ def build() -> World:
             "quotas": {"api_calls": {"limit": 100000, "period": "month"}},
         },
     )
-    fleet = _tier(
+    fleet = new_tier(
         product_id,
         {
             "code": "fleet",
@@ -144,7 +146,8 @@ def build() -> World:
         },
     )
     keys = [
-        _license(product_id, tier, n) for n, tier in enumerate([pro, fleet, fleet, fleet, fleet])
+        new_license(product_id, tier, f"bench{n}@example.com")
+        for n, tier in enumerate([pro, fleet, fleet, fleet, fleet])
     ]
     _, machine_pem = machine_keypair()
     clients = []
@@ -161,7 +164,7 @@ def build() -> World:
     assert isinstance(private, rsa.RSAPrivateKey)
     client = boto3.session.Session(region_name=REGION).client("dynamodb")
     tables = Tables(**{name: settings.table_name(name) for name in Tables.__dataclass_fields__})
-    floor = Floor(client, tables, private, signer.current.kid, product_id)
+    floor = Floor(client, tables, private, signer.current.kid)
     return World(
         product_id=product_id,
         tiers={"free": free, "pro": pro, "fleet": fleet},

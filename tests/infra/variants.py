@@ -48,7 +48,6 @@ class ReadUsersRoute(Route):
     identity_provider: str | None = "read"  # type: ignore[assignment]  # a Literal there
 
 
-
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/ping", "ping", "Public ping", Access.PUBLIC),
     Route(

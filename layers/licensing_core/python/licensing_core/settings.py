@@ -92,6 +92,12 @@ class Settings(BaseModel):
     register_limit_per_email: int = Field(default=3, ge=1)
     register_limit_per_ip: int = Field(default=20, ge=1)
 
+    #: How long a container serves a product's catalog (features, tiers) to the token hot
+    #: paths (activate, heartbeat) without reading it again: a tier change (features,
+    #: limits, maxUsers, heartbeat policy) reaches activations and machine tokens within
+    #: this many seconds. 0: every request revalidates it (one read).
+    catalog_cache_seconds: int = Field(default=60, ge=0, le=3600)
+
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
     max_token_bytes: int = Field(default=16 * 1024, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)

@@ -85,7 +85,6 @@ class OidcVerifier:
         issuer: str,
         audiences: tuple[str, ...],
         jwks: JwksClient,
-
         leeway: int,
         max_token_bytes: int,
         clock: Callable[[], float] = time.time,

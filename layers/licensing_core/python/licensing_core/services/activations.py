@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from licensing_core import events, schemas, telemetry
 from licensing_core.domain import activations as rules
@@ -44,13 +45,12 @@ def _machine_token(
     record: ActivationRecord,
     client_id: str,
     license: LicenseRecord,
-    customer: CustomerRecord,
     catalog: ProductCatalog,
     now: datetime,
 ) -> schemas.MachineToken:
     """A fresh short-lived token from the current database state, encrypted to the
     machine when it registered a key."""
-    grant = licenses.grant(license, catalog, customer)
+    grant = licenses.grant(license, catalog)
     ttl = int(grant.heartbeat["ttlSeconds"])
     claims = rules.machine_claims(
         key_claims(
@@ -85,19 +85,15 @@ def _activation(
 
 def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) -> Activated:
     now = utcnow()
-    verified = licenses.verified_license(body.key_token, licenses.timestamp(now))
-    license, customer = verified.license, verified.customer
+    license = licenses.verified_license(body.key_token, licenses.timestamp(now)).license
     if body.product is not None and body.product != license.product_code:
         raise licenses.KeyRefused("the key is for another product", code="WRONG_AUDIENCE")
     public_key = None
     if body.public_key is not None:
         raw = body.public_key if isinstance(body.public_key, str) else body.public_key.model_dump()
         public_key = machine_key(raw)
-    catalog = ProductCatalog.load(license.product_id)
+    catalog = ProductCatalog.cached(license.product_id)
     tier = catalog.tier(license.tier_id)
-    existing = store.find_machine(license.license_id, body.machine_id)
-    if existing is not None:
-        return Activated(_reactivate(existing, license, customer, catalog, public_key, now), False)
     client_id = rules.new_client_id(license.license_id)
     record = ActivationRecord(
         license.license_id,
@@ -112,7 +108,6 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         last_heartbeat_at=now,
         heartbeats=0,
     )
-    token = _machine_token(record, client_id, license, customer, catalog, now)
     audit = license_store.audit_entry(
         license.license_id,
         "activation.created",
@@ -123,22 +118,24 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
     also = _sibling_revocations(license, now)
     try:
         store.insert(record, license, int(tier.max_users), audit, also)
-    except store.MachineTaken:  # the same machine, racing itself: one seat, one answer
+    except store.MachineTaken:  # a known machine (or one racing itself): one seat, one answer
         existing = store.find_machine(license.license_id, body.machine_id)
         if existing is None:
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
-        return Activated(_reactivate(existing, license, customer, catalog, public_key, now), False)
+        return Activated(_reactivate(existing, license, catalog, public_key, now), False)
     except store.NoSeat:
         _take_dead_seat(record, license, int(tier.max_users), now, also)
+    # Signed once the seat is held (a known machine signs only its renewed record); should
+    # signing fail, the machine's retry finds its claim and renews this activation.
+    token = _machine_token(record, client_id, license, catalog, now)
     return Activated(_activation(token, record, client_id), True)
 
 
 def _reactivate(
     record: ActivationRecord,
     license: LicenseRecord,
-    customer: CustomerRecord,
     catalog: ProductCatalog,
     public_key: dict[str, str] | None,
     now: datetime,
@@ -176,7 +173,7 @@ def _reactivate(
                 break
             record = current  # the same machine raced itself: renew the winner's record
             continue
-        token = _machine_token(fresh, client_id, license, customer, catalog, now)
+        token = _machine_token(fresh, client_id, license, catalog, now)
         return _activation(token, fresh, client_id)
     raise Conflict("the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE")
 
@@ -278,10 +275,14 @@ def find(client_id: str) -> ActivationRecord:
 
 
 def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
-    """A fresh token, only while the activation lives and the license is usable: the
-    token is returned only if the conditional write that records it succeeded."""
+    """A fresh token, only while the activation lives and the license and its identity
+    are usable: the token is returned only if the conditional write that records it
+    succeeded. One read (activation and license) before it: the identity is checked by
+    that write alone, so a refusal is explained by reading everything again."""
     now = utcnow()
-    record = find(body.client_id)
+    record, license = store.activation_and_license(*rules.parse_client_id(body.client_id))
+    if record is None:
+        raise NotFound("unknown clientId: activate again", code="UNKNOWN_CLIENT")
     if record.status != "active" or rules.is_dead(
         record.last_heartbeat_at, int(record.ttl_seconds), now
     ):
@@ -289,9 +290,9 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
             "this activation missed its heartbeats and is dead: activate again",
             code="ACTIVATION_DEAD",
         )
-    license, customer = usable(record, now)
-    catalog = ProductCatalog.load(license.product_id)
-    token = _machine_token(record, body.client_id, license, customer, catalog, now)
+    license = _usable_license(license, "active", now)  # the identity: checked by the write
+    catalog = ProductCatalog.cached(license.product_id)
+    token = _machine_token(record, body.client_id, license, catalog, now)
     try:
         store.renew(
             record,
@@ -308,6 +309,15 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
 def usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
     """The license and identity behind an activation, if both are usable right now."""
     license, customer = license_store.license_and_customer(record.license_id, record.customer_id)
+    status = customer.status if customer else "deactivated"
+    # A missing identity is refused as a deactivated one: ``customer`` is set past this.
+    return _usable_license(license, status, now), cast(CustomerRecord, customer)
+
+
+def _usable_license(
+    license: LicenseRecord | None, identity_status: str, now: datetime
+) -> LicenseRecord:
+    """``license`` if it is usable right now for an identity in ``identity_status``."""
     if license is None:
         raise NotFound("unknown clientId: activate again", code="UNKNOWN_CLIENT")
     code = licenses.rules.standing(
@@ -315,12 +325,12 @@ def usable(record: ActivationRecord, now: datetime) -> tuple[LicenseRecord, Cust
         expires_at=licenses.timestamp(license.expires_at),
         token_generation=int(license.generation),
         min_generation=int(license.min_generation),
-        customer_status=customer.status if customer else "deactivated",
+        customer_status=identity_status,
         now=licenses.timestamp(now),
     )
-    if code != licenses.rules.VALID or customer is None:
+    if code != licenses.rules.VALID:
         raise licenses.KeyRefused(f"the license is not usable: {code.lower()}", code=code)
-    return license, customer
+    return license
 
 
 def deactivate(body: schemas.DeactivateRequest) -> schemas.Deactivation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from licensing_core import schemas
 from licensing_core.domain import tiers as rules
 from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
-from licensing_core.settings import on_reset
+from licensing_core.settings import get_settings, on_reset
 from licensing_core.store import catalog as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import (
@@ -94,8 +95,9 @@ def list_features(product_id: str) -> schemas.FeatureList:
 
 # Tiers
 
-#: product id -> its catalog, shared by the requests of this container (read only).
-_CATALOGS: dict[str, ProductCatalog] = {}
+#: product id -> (when it was last known current, on the monotonic clock; its catalog),
+#: shared by the requests of this container (read only).
+_CATALOGS: dict[str, tuple[float, ProductCatalog]] = {}
 on_reset(_CATALOGS.clear)
 
 
@@ -113,12 +115,29 @@ class ProductCatalog:
         product's ``tiers_version`` is unchanged (every tier write bumps it, and features
         reach tokens only through tiers), so a tier change is seen by the next request."""
         product = store.get_product(product_id)
-        cached = _CATALOGS.get(product_id)
-        if cached is not None and cached.product.tiers_version == product.tiers_version:
-            return cached
-        catalog = cls.load_for_write(product_id, product)
-        _CATALOGS[product_id] = catalog
+        found = _CATALOGS.get(product_id)
+        if found is not None and found[1].product.tiers_version == product.tiers_version:
+            catalog = found[1]
+        else:
+            catalog = cls.load_for_write(product_id, product)
+        _CATALOGS[product_id] = (time.monotonic(), catalog)
         return catalog
+
+    @classmethod
+    def cached(cls, product_id: str) -> ProductCatalog:
+        """The catalog for the token hot paths (activate, heartbeat): this container's
+        copy, without any read, for ``catalog_cache_seconds`` after it was last known
+        current, so a tier change reaches machine tokens within that bound; then (or with
+        0) :meth:`load`. A tier written through this container is seen at once."""
+        found = _CATALOGS.get(product_id)
+        if found is not None and time.monotonic() - found[0] < get_settings().catalog_cache_seconds:
+            return found[1]
+        return cls.load(product_id)
+
+    @staticmethod
+    def forget(product_id: str) -> None:
+        """Drop this container's copy (after a tier write)."""
+        _CATALOGS.pop(product_id, None)
 
     @classmethod
     def load_for_write(
@@ -240,6 +259,7 @@ def _write_tier(product_id: str, apply: Any) -> schemas.Tier:
             if attempt == TIER_WRITE_ATTEMPTS - 1:
                 raise
             continue
+        ProductCatalog.forget(product_id)
         catalog.tiers[tier.tier_id] = tier
         return catalog.to_schema(tier.tier_id)
     raise AssertionError("unreachable")

@@ -9,8 +9,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactGet
 
+from licensing_core.store.base import connection
 from licensing_core.store.errors import storage_errors
+from licensing_core.store.licenses import found
 from licensing_core.store.models import (
     ActivationRecord,
     AuditRecord,
@@ -58,6 +61,16 @@ def get_activation(license_id: str, activation_id: str) -> ActivationRecord | No
             return ActivationRecord.get(license_id, activation_id, consistent_read=True)
         except ActivationRecord.DoesNotExist:
             return None
+
+
+def activation_and_license(
+    license_id: str, activation_id: str
+) -> tuple[ActivationRecord | None, LicenseRecord | None]:
+    """An activation and its license in one consistent round trip (the heartbeat's read)."""
+    with storage_errors(), TransactGet(connection=connection()) as transaction:
+        activation = transaction.get(ActivationRecord, license_id, activation_id)
+        license = transaction.get(LicenseRecord, license_id)
+    return found(activation, ActivationRecord), found(license, LicenseRecord)
 
 
 def license_activations(license_id: str) -> list[ActivationRecord]:

@@ -120,10 +120,11 @@ def license_and_customer(
     with storage_errors(), TransactGet(connection=connection()) as transaction:
         license_future = transaction.get(LicenseRecord, license_id)
         customer_future = transaction.get(CustomerRecord, customer_id)
-    return _found(license_future, LicenseRecord), _found(customer_future, CustomerRecord)
+    return found(license_future, LicenseRecord), found(customer_future, CustomerRecord)
 
 
-def _found(future: _ModelFuture[M], model: type[M]) -> M | None:
+def found(future: _ModelFuture[M], model: type[M]) -> M | None:
+    """The record a ``TransactGet`` read, or None."""
     try:
         return future.get()
     except model.DoesNotExist:

@@ -170,7 +170,11 @@ def _load_or_create_pem(path: Path) -> rsa.RSAPrivateKey:
                 file.write(pem)
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigurationError(f"{path} is readable by other users: chmod 600 it")
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    # Our own key, in a file only we may read: cryptography's RSA consistency checks
+    # (tens of milliseconds of a cold start) guard against keys from untrusted sources.
+    loaded = serialization.load_pem_private_key(
+        path.read_bytes(), password=None, unsafe_skip_rsa_key_validation=True
+    )
     if not isinstance(loaded, rsa.RSAPrivateKey) or loaded.key_size < 2048:
         raise ConfigurationError(f"{path} must hold an RSA private key of 2048 bits or more")
     return loaded
