@@ -192,3 +192,44 @@ def test_deactivation_disables_the_account_in_the_identity_provider(
     assert not enabled()
     admin("POST", f"/customers/{customer['customerId']}/reactivate", {})
     assert enabled()
+
+
+def test_identity_metadata_narrows_its_licenses(
+    admin: Admin, product: str, tiers: dict[str, str]
+) -> None:
+    """``region`` limits where the license may be used; ``feature.<key>: false``
+    withholds a feature of the tier; both are in every token, kept at issue."""
+    customer = admin(
+        "POST",
+        "/customers",
+        {"email": "eu@example.com", "name": "Eu",
+         "metadata": {"region": "eu", "feature.sso": False, "feature.passkeys": True}},
+    ).json  # fmt: skip
+    key = perpetual_key(admin, product, tiers["pro"], customer["customerId"])
+    valid = invoke("POST", "/license-keys/validate", body={"keyToken": key["keyToken"]}).json
+    assert valid["valid"] is True and valid["claims"]["region"] == "eu"
+    assert "sso" not in valid["claims"]["features"] and "passkeys" in valid["claims"]["features"]
+    here = invoke(
+        "POST", "/license-keys/validate", body={"keyToken": key["keyToken"], "region": "eu"}
+    )
+    assert here.json["valid"] is True
+    elsewhere = invoke(
+        "POST", "/license-keys/validate", body={"keyToken": key["keyToken"], "region": "us-east-1"}
+    ).json
+    assert (elsewhere["valid"], elsewhere["code"]) == (False, "REGION_NOT_ALLOWED")
+    refused = invoke(
+        "POST",
+        "/license-activations/activate",
+        body={"keyToken": key["keyToken"], "machineId": "m-us", "region": "us-east-1"},
+    )
+    assert (refused.status, refused.json["code"]) == (403, "REGION_NOT_ALLOWED")
+    activated = invoke(
+        "POST",
+        "/license-activations/activate",
+        body={"keyToken": key["keyToken"], "machineId": "m-eu", "region": "eu"},
+    )
+    assert activated.status == 201, activated.text
+    beat = invoke("POST", "/license-keys/heartbeat", body={"clientId": activated.json["clientId"]})
+    assert beat.status == 200, beat.text
+    audit = admin("POST", f"/license-keys/{key['licenseId']}/audit", {"token": key["keyToken"]})
+    assert audit.json["status"] == "consistent", audit.text

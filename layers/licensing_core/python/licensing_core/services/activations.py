@@ -27,7 +27,8 @@ from licensing_core.tokens.signer import get_signer
 RECLAIM_ATTEMPTS = 3
 #: Sibling keys revoked by one activation at most (a transaction holds 100 items).
 MAX_SIBLINGS = 40
-SYSTEM_ACTOR = "system:activation"
+#: Who acts when an application calls with its license key or clientId (EVENTS.md).
+SYSTEM_ACTOR = "application"
 
 
 class SeatLimitReached(Conflict):
@@ -85,7 +86,9 @@ def _activation(
 
 def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) -> Activated:
     now = utcnow()
-    license = licenses.verified_license(body.key_token, licenses.timestamp(now)).license
+    license = licenses.verified_license(
+        body.key_token, licenses.timestamp(now), body.region
+    ).license
     if body.product is not None and body.product != license.product_code:
         raise licenses.KeyRefused("the key is for another product", code="WRONG_AUDIENCE")
     public_key = None
@@ -113,7 +116,13 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         "activation.created",
         SYSTEM_ACTOR,
         at=now,
-        details={"activationId": record.activation_id, "machineId": body.machine_id},
+        details={
+            **license_store.license_fields(license),
+            "activationId": record.activation_id,
+            "machineId": body.machine_id,
+            "seatsUsed": int(license.active_seats) + 1,
+            "maxUsers": int(tier.max_users),
+        },
     )
     also = _sibling_revocations(license, now)
     try:
@@ -216,10 +225,12 @@ def _take_dead_seat(
             SYSTEM_ACTOR,
             at=now,
             details={
-                "activationId": record.activation_id,
-                "reclaimed": candidate.activation_id,
-                "machineId": record.machine_id,
-                "reclaimedMachineId": candidate.machine_id,
+                **license_store.license_fields(license),
+                "activationId": candidate.activation_id,
+                "machineId": candidate.machine_id,
+                "reclaimedBy": record.activation_id,
+                "reclaimedByMachineId": record.machine_id,
+                "lastHeartbeatAt": candidate.last_heartbeat_at.isoformat(),
             },
         )
         try:
@@ -234,7 +245,12 @@ def _take_dead_seat(
     telemetry.count(telemetry.Metric.SEAT_LIMIT_REJECTIONS)
     events.emit(
         "seat.limit_reached",
-        {"licenseId": license.license_id, "maxUsers": max_users, "machineId": record.machine_id},
+        {
+            "licenseId": license.license_id,
+            **license_store.license_fields(license),
+            "maxUsers": max_users,
+            "machineId": record.machine_id,
+        },
     )
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
@@ -348,7 +364,12 @@ def remove(record: ActivationRecord, action: str, actor: str) -> bool:
         record.license_id,
         action,
         actor,
-        details={"activationId": record.activation_id, "machineId": record.machine_id},
+        details={
+            **license_store.license_fields(license),
+            "activationId": record.activation_id,
+            "machineId": record.machine_id,
+            "seatsUsed": max(int(license.active_seats) - 1, 0),
+        },
     )
     return store.remove(record, license, audit)
 

@@ -18,7 +18,7 @@ from licensing_core.store import claims as claims_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import tenants as tenant_store
 from licensing_core.store.errors import ConcurrentChange
-from licensing_core.store.models import CustomerRecord, LicenseRecord, TenantRecord
+from licensing_core.store.models import CustomerRecord, LicenseRecord, TenantRecord, TierRecord
 from licensing_core.store.transaction import Transaction
 
 #: Identities created without a tenant belong to this one (it needs no record).
@@ -54,7 +54,7 @@ def _tenant(record: TenantRecord) -> schemas.Tenant:
     )
 
 
-def _check_policy(policy: schemas.ProvisioningPolicy) -> None:
+def _check_policy(policy: schemas.ProvisioningPolicy) -> tuple[ProductCatalog, TierRecord]:
     """A policy must name a tier that exists and that may be issued without a person
     stepping up (sensitive tiers demand it for every license)."""
     catalog = referenced(lambda: ProductCatalog.load(policy.product_id), "provisioning.productId")
@@ -66,6 +66,7 @@ def _check_policy(policy: schemas.ProvisioningPolicy) -> None:
             code="TIER_NOT_PROVISIONABLE",
             field="provisioning.tierId",
         )
+    return catalog, tier
 
 
 def create_tenant(body: schemas.TenantCreate, actor: str) -> schemas.Tenant:
@@ -194,9 +195,10 @@ def create_customer(
     tenant; the tenant's provisioning policy issues its license at once."""
     tenant_id = body.tenant_id or tenant or DEFAULT_TENANT
     tenant_record = referenced(lambda: _existing_tenant(tenant_id), "tenantId")
-    policy = tenant_record.provisioning if tenant_record else None
-    if policy is not None:
-        _check_policy(schemas.ProvisioningPolicy.model_validate(policy))
+    policy = None
+    if tenant_record is not None and tenant_record.provisioning:
+        policy = schemas.ProvisioningPolicy.model_validate(tenant_record.provisioning)
+        catalog, tier = _check_policy(policy)
     now = utcnow()
     record = CustomerRecord(
         new_id("cus"),
@@ -221,27 +223,18 @@ def create_customer(
             details={"tenantId": tenant_id, "kind": body.kind},
         )
     )
-    transaction.run()
     provisioned = None
-    if policy is not None:
-        provisioned = _provision(record, schemas.ProvisioningPolicy.model_validate(policy), actor)
+    if policy is not None:  # the license, in the identity's own transaction
+        expires_at = None if policy.days is None else now + timedelta(days=policy.days)
+        license, issued, token = licenses.new_license(
+            record, catalog, tier, expires_at, f"{actor} (provisioning of {tenant_id})", now
+        )
+        license_store.insert_license(license, issued, transaction)
+        provisioned = schemas.LicenseKey(
+            license_id=license.license_id, key_token=token, expires_at=license.expires_at
+        )
+    transaction.run()
     return customer_view(record, provisioned)
-
-
-def _provision(
-    record: CustomerRecord, policy: schemas.ProvisioningPolicy, actor: str
-) -> schemas.LicenseKey:
-    expires_at = None if policy.days is None else utcnow() + timedelta(days=policy.days)
-    return licenses.issue(
-        schemas.LicenseCreate(
-            product_id=policy.product_id,
-            tier_id=policy.tier_id,
-            customer_id=record.customer_id,
-            expires_at=expires_at,
-            perpetual=expires_at is None,
-        ),
-        f"{actor} (provisioning policy of tenant {record.tenant_id})",
-    )
 
 
 def identity_for(

@@ -20,7 +20,7 @@ from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
-from licensing_core.store.models import CustomerRecord, LicenseRecord
+from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, TierRecord
 from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jose import TokenError, compact_header
 from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
@@ -42,6 +42,7 @@ def grant(record: LicenseRecord, catalog: ProductCatalog) -> rules.Grant:
     """What ``record`` grants under ``catalog``. The identity's ids are the license's own
     (an identity never changes tenant), so no identity read is needed to sign a token."""
     tier = catalog.tier(record.tier_id)
+    restrictions = rules.Restrictions.from_stored(record.restrictions)
     return rules.Grant(
         license_id=record.license_id,
         product_id=record.product_id,
@@ -51,7 +52,7 @@ def grant(record: LicenseRecord, catalog: ProductCatalog) -> rules.Grant:
         tenant_id=record.tenant_id,
         expires_at=timestamp(record.expires_at),
         generation=int(record.generation),
-        features=tuple(sorted(catalog.enforced_features(tier.tier_id))),
+        features=restrictions.narrow(tuple(sorted(catalog.enforced_features(tier.tier_id)))),
         max_users=int(tier.max_users),
         max_tenants=int(tier.max_tenants),
         quotas=tier.quotas,
@@ -63,6 +64,7 @@ def grant(record: LicenseRecord, catalog: ProductCatalog) -> rules.Grant:
             key: {"acr": value["acr"], "maxAge": value["max_age"]}
             for key, value in tier.step_up.items()
         },
+        region=restrictions.region,
     )
 
 
@@ -120,13 +122,28 @@ def issue(
     customer = referenced(lambda: catalog_store.get_customer(body.customer_id), "customerId")
     if customer.status != "active":
         raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
-    expires_at = now + timedelta(seconds=rules.PERPETUAL_SECONDS)
     if body.expires_at is not None:
-        expires_at = body.expires_at
-        if expires_at <= now:
+        if body.expires_at <= now:
             raise ValidationFailed("expiresAt must be in the future", code="EXPIRY_IN_PAST")
-        if expires_at > now + timedelta(seconds=rules.PERPETUAL_SECONDS):
+        if body.expires_at > now + timedelta(seconds=rules.PERPETUAL_SECONDS):
             raise ValidationFailed("expiresAt is more than 100 years away", code="EXPIRY_TOO_FAR")
+    record, audit, token = new_license(customer, catalog, tier, body.expires_at, actor, now)
+    store.insert_license(record, audit)
+    return _key(record, token)
+
+
+def new_license(
+    customer: CustomerRecord,
+    catalog: ProductCatalog,
+    tier: TierRecord,
+    expires_at: datetime | None,
+    actor: str,
+    now: datetime,
+) -> tuple[LicenseRecord, AuditRecord, str]:
+    """A signed license for ``customer`` (``expires_at`` None: perpetual), narrowed by its
+    metadata, and its audit record: for the caller to store in its transaction."""
+    perpetual = expires_at is None
+    ends = now + timedelta(seconds=rules.PERPETUAL_SECONDS) if expires_at is None else expires_at
     record = LicenseRecord(
         new_id("lic"),
         product_id=catalog.product.product_id,
@@ -135,28 +152,32 @@ def issue(
         customer_id=customer.customer_id,
         tenant_id=customer.tenant_id,
         status="active",
-        perpetual=body.perpetual,
-        expires_at=expires_at.replace(microsecond=0),
+        perpetual=perpetual,
+        expires_at=ends.replace(microsecond=0),
         generation=1,
         min_generation=1,
         active_seats=0,
+        restrictions=rules.Restrictions.of(customer.metadata).stored(),
         created_by=actor,
         created_at=now,
         updated_at=now,
     )
     token, claims, digest = _sign(grant(record, catalog))
     record.issued_claims, record.issued_token_sha256 = claims, digest
-    store.insert_license(
-        record,
-        store.audit_entry(
-            record.license_id,
-            "license.issued",
-            actor,
-            at=now,
-            details={"tier": tier.code, "jti": claims["jti"]},
-        ),
+    audit = store.audit_entry(
+        record.license_id,
+        "license.issued",
+        actor,
+        at=now,
+        details={
+            **store.license_fields(record),
+            "tierId": tier.tier_id,
+            "tier": tier.code,
+            "expiresAt": None if perpetual else record.expires_at.isoformat(),
+            "jti": claims["jti"],
+        },
     )
-    return _key(record, token)
+    return record, audit, token
 
 
 def get(license_id: str) -> schemas.License:
@@ -189,8 +210,9 @@ class Verified:
     customer: CustomerRecord
 
 
-def verified_license(key_token: str, now: int) -> Verified:
-    """Signature and claims first, then the database; :class:`KeyRefused` otherwise."""
+def verified_license(key_token: str, now: int, region: str | None = None) -> Verified:
+    """Signature and claims first, then the database; :class:`KeyRefused` otherwise (also
+    when the key is limited to a region other than ``region``, the caller's)."""
     try:
         claims = verify_token(key_token, typ=rules.LICENSE_TOKEN_TYPE, now=now)
     except TokenError as error:
@@ -217,13 +239,19 @@ def verified_license(key_token: str, now: int) -> Verified:
         raise KeyRefused(
             f"the license is not usable: {code.lower()}", code=code, licenseId=license_id
         )
+    if not rules.region_allows(claims.get("region"), region):
+        raise KeyRefused(
+            f"the license may only be used in {claims['region']}",
+            code=rules.REGION_NOT_ALLOWED,
+            licenseId=license_id,
+        )
     return Verified(claims, record, customer)
 
 
 def validate(body: schemas.ValidateRequest) -> schemas.Validation:
     """An invalid key is an answer, not an error, and never carries claims."""
     try:
-        verified = verified_license(body.key_token, timestamp(utcnow()))
+        verified = verified_license(body.key_token, timestamp(utcnow()), body.region)
     except KeyRefused as refused:
         return schemas.Validation(
             valid=False,
@@ -311,6 +339,7 @@ def _reissue(
     if record.status != "active":
         raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
     catalog = ProductCatalog.load(record.product_id)
+    previous_expiry = None if record.perpetual else record.expires_at.isoformat()
     seen_generation = int(record.generation)
     record.generation = seen_generation + 1
     if revoke_previous:
@@ -336,9 +365,11 @@ def _reissue(
             actor,
             at=now,
             details={
+                **store.license_fields(record),
                 "generation": record.generation,
                 "revokePrevious": revoke_previous,
-                "expiresAt": record.expires_at.isoformat(),
+                "previousExpiresAt": previous_expiry,
+                "expiresAt": None if record.perpetual else record.expires_at.isoformat(),
                 "jti": claims["jti"],
             },
         ),

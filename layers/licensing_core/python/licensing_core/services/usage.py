@@ -41,7 +41,7 @@ def _holder(body: schemas.UsageReport, now: datetime) -> tuple[LicenseRecord, Cu
 def report(body: schemas.UsageReport) -> schemas.UsageResult:
     now = utcnow()
     license, customer = _holder(body, now)
-    tier = ProductCatalog.load(license.product_id).tier(license.tier_id)
+    tier = ProductCatalog.cached(license.product_id).tier(license.tier_id)
     quota = tier.quotas.get(body.meter)
     if quota is None:
         raise ValidationFailed(

@@ -47,11 +47,25 @@ def audit_entry(
     )
 
 
-def insert_license(record: LicenseRecord, audit: AuditRecord) -> None:
-    transaction = Transaction()
-    transaction.save(record, condition=LicenseRecord.license_id.does_not_exist())
-    transaction.save(audit)
-    transaction.run()
+def license_fields(record: LicenseRecord) -> dict[str, Any]:
+    """The ids every lifecycle event of a license carries (see ``cdk/EVENTS.md``)."""
+    return {
+        "productId": record.product_id,
+        "customerId": record.customer_id,
+        "tenantId": record.tenant_id,
+    }
+
+
+def insert_license(
+    record: LicenseRecord, audit: AuditRecord, transaction: Transaction | None = None
+) -> None:
+    """Store a new license with its audit record: in ``transaction`` when given (the
+    caller runs it), else at once."""
+    writes = transaction or Transaction()
+    writes.save(record, condition=LicenseRecord.license_id.does_not_exist())
+    writes.save(audit)
+    if transaction is None:
+        writes.run()
 
 
 def update_license(
@@ -98,7 +112,7 @@ def change_status(
             actor,
             reason=reason,
             at=at,
-            details={"from": previous, "to": to},
+            details={"from": previous, "to": to, **license_fields(record)},
         )
     )
     record.status, record.status_reason = to, reason

@@ -171,6 +171,9 @@ class LicenseRecord(StoredModel):
     generation = NumberAttribute(default=1)
     min_generation = NumberAttribute(default=1)
     issued_claims = JSONAttribute()
+    #: How the identity's metadata narrows the license (domain ``Restrictions``), fixed at
+    #: issue: tokens signed later (heartbeats, regenerations) need no identity read.
+    restrictions = JSONAttribute(null=True)
     issued_token_sha256 = UnicodeAttribute()
     #: Active machine activations: only ever changed in the same transaction as one.
     active_seats = NumberAttribute(default=0)
