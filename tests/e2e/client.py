@@ -132,8 +132,9 @@ class LocalServer:
             time.sleep(0.1)
         raise RuntimeError(f"the local server was not ready in {START_TIMEOUT}s:\n{self.output()}")
 
-    def token(self, user: str = "user") -> str:
-        """A fresh access token, through ``python -m local token``."""
+    def token(self, user: str = "user", *options: str) -> str:
+        """A fresh access token, through ``python -m local token`` (``options``: e.g.
+        ``--tenant ID``, ``--service SCOPE``)."""
         result = subprocess.run(  # noqa: S603
             [
                 sys.executable,
@@ -144,6 +145,7 @@ class LocalServer:
                 user,
                 "--data-dir",
                 str(self.data_dir),
+                *options,
             ],
             cwd=ROOT,
             env=hermetic_env(),
