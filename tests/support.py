@@ -131,3 +131,42 @@ def invoke(method: str, path: str, **kwargs: Any) -> Response:
     route, event = api_event(method, path, **kwargs)
     result = load_handler(route.function).handler(event, None)
     return Response(result["statusCode"], result["headers"], result["body"])
+
+
+def seeded_tier(code: str, max_users: int, **fields: Any) -> tuple[str, str]:
+    """A new product with one free tier, through the services: ``(productId, tierId)``."""
+    from licensing_core import schemas
+    from licensing_core.services import catalog
+
+    product = catalog.create_product(schemas.ProductCreate(code=code, name=code))
+    tier = catalog.create_tier(
+        product.product_id,
+        schemas.TierCreate(
+            code=code.lower(),
+            name=code,
+            monthly_price=0,
+            annual_price=0,
+            currency="EUR",
+            billing_periods=["monthly"],
+            max_users=max_users,
+            **fields,
+        ),
+    )
+    return product.product_id, tier.tier_id
+
+
+def seeded_license(product_id: str, tier_id: str) -> tuple[str, str]:
+    """A perpetual license of a new identity, through the services: ``(id, keyToken)``."""
+    from licensing_core import schemas
+    from licensing_core.services import identities, licenses
+
+    customer = identities.create_customer(
+        schemas.CustomerCreate(email=f"{uuid.uuid4().hex}@example.com", name="Seeded"), "test"
+    )
+    key = licenses.issue(
+        schemas.LicenseCreate(
+            product_id=product_id, tier_id=tier_id, customer_id=customer.customer_id, perpetual=True
+        ),
+        actor="test",
+    )
+    return key.license_id, key.key_token

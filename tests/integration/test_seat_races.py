@@ -15,13 +15,13 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from licensing_core import schemas
-from licensing_core.services import catalog, identities, licenses
+from licensing_core.services import catalog
 from licensing_core.settings import reset_settings
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS, ActivationRecord, LicenseRecord
 
 from local.aws import EmbeddedAws
-from tests.support import invoke
+from tests.support import invoke, seeded_license, seeded_tier
 
 THREADS = 50
 SEATS = 5
@@ -49,40 +49,9 @@ def five_seat_tier(
     reset_settings()
     if not tier_ids:
         create_missing_tables(ALL_MODELS)
-        product = catalog.create_product(schemas.ProductCreate(code="Race", name="Race"))
-        tier = catalog.create_tier(
-            product.product_id,
-            schemas.TierCreate(
-                code="five",
-                name="Five",
-                monthly_price=0,
-                annual_price=0,
-                currency="EUR",
-                billing_periods=["monthly"],
-                max_users=SEATS,
-            ),
-        )
-        tier_ids.update(product=product.product_id, tier=tier.tier_id)
+        product_id, tier_id = seeded_tier("Race", SEATS)
+        tier_ids.update(product=product_id, tier=tier_id)
     return tier_ids
-
-
-def new_license(ids: dict[str, str], n: int) -> tuple[str, str]:
-    customer = identities.create_customer(
-        schemas.CustomerCreate(
-            email=f"racer{n}-{random.getrandbits(32)}@example.com", name="Racer"
-        ),
-        "test",
-    )
-    key = licenses.issue(
-        schemas.LicenseCreate(
-            product_id=ids["product"],
-            tier_id=ids["tier"],
-            customer_id=customer.customer_id,
-            perpetual=True,
-        ),
-        actor="test",
-    )
-    return key.license_id, key.key_token
 
 
 def test_twenty_concurrent_usage_reports_never_exceed_the_quota(
@@ -102,7 +71,7 @@ def test_twenty_concurrent_usage_reports_never_exceed_the_quota(
             quotas={"api_calls": schemas.Quota(limit=100)},
         ),
     )
-    _, key_token = new_license({**five_seat_tier, "tier": tier.tier_id}, 0)
+    _, key_token = seeded_license(five_seat_tier["product"], tier.tier_id)
 
     def report(n: int) -> int:
         return invoke(
@@ -145,7 +114,7 @@ def live(license_id: str) -> int:
 
 def test_fifty_racers_never_take_more_than_five_seats(five_seat_tier: dict[str, str]) -> None:
     for trial in range(TRIALS):
-        license_id, key_token = new_license(five_seat_tier, trial)
+        license_id, key_token = seeded_license(five_seat_tier["product"], five_seat_tier["tier"])
         statuses = race(key_token, [f"machine-{n}" for n in range(THREADS)])
         assert statuses == Counter({201: SEATS, 409: THREADS - SEATS}), (trial, statuses)
         counter = int(LicenseRecord.get(license_id, consistent_read=True).active_seats)
@@ -153,7 +122,7 @@ def test_fifty_racers_never_take_more_than_five_seats(five_seat_tier: dict[str, 
 
 
 def test_racing_reactivations_of_one_machine_take_one_seat(five_seat_tier: dict[str, str]) -> None:
-    license_id, key_token = new_license(five_seat_tier, 0)
+    license_id, key_token = seeded_license(five_seat_tier["product"], five_seat_tier["tier"])
     statuses = race(key_token, ["same-machine"] * 10)
     assert statuses[201] == 1 and set(statuses) <= {200, 201, 409}, statuses
     counter = int(LicenseRecord.get(license_id, consistent_read=True).active_seats)
@@ -205,7 +174,9 @@ def test_injected_faults_never_break_the_limit_nor_answer_500(
         license_id, key_token = "", ""
         while not license_id:  # setting up may meet a fault too
             try:
-                license_id, key_token = new_license(five_seat_tier, trial)
+                license_id, key_token = seeded_license(
+                    five_seat_tier["product"], five_seat_tier["tier"]
+                )
             except Exception:  # noqa: S112
                 continue
         statuses = race(key_token, [f"machine-{n}" for n in range(THREADS)])

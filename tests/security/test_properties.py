@@ -10,7 +10,6 @@ never exceeds ``maxUsers``, and each answer is the one the rules predict.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,14 +28,14 @@ from hypothesis.stateful import (
 )
 from licensing_core import schemas
 from licensing_core.domain.ids import set_clock, utcnow
-from licensing_core.services import catalog, identities, licenses
+from licensing_core.services import licenses
 from licensing_core.settings import reset_settings
 from licensing_core.store.activations import license_activations, machine_key
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS, ActivationRecord, LicenseRecord, UniqueRecord
 from moto import mock_aws
 
-from tests.support import Response, invoke
+from tests.support import Response, invoke, seeded_license, seeded_tier
 
 SEATS = 2
 INTERVAL = 60
@@ -55,21 +54,13 @@ def seat_catalog() -> Iterator[Catalog]:
     with mock_aws():
         reset_settings()
         create_missing_tables(ALL_MODELS)
-        product = catalog.create_product(schemas.ProductCreate(code="Props", name="Props"))
-        tier = catalog.create_tier(
-            product.product_id,
-            schemas.TierCreate(
-                code="two",
-                name="Two seats",
-                monthly_price=0,
-                annual_price=0,
-                currency="EUR",
-                billing_periods=["monthly"],
-                max_users=SEATS,
+        yield Catalog(
+            *seeded_tier(
+                "Props",
+                SEATS,
                 heartbeat=schemas.HeartbeatPolicy(interval_seconds=INTERVAL, ttl_seconds=TTL),
-            ),
+            )
         )
-        yield Catalog(product.product_id, tier.tier_id)
 
 
 @dataclass
@@ -85,20 +76,9 @@ class SeatMachine(RuleBasedStateMachine):
         super().__init__()
         self.now = utcnow()
         set_clock(lambda: self.now)
-        customer = identities.create_customer(
-            schemas.CustomerCreate(email=f"{uuid.uuid4().hex}@example.com", name="Props"), "test"
+        self.license_id, self.key_token = seeded_license(
+            self.catalog.product_id, self.catalog.tier_id
         )
-        key = licenses.issue(
-            schemas.LicenseCreate(
-                product_id=self.catalog.product_id,
-                tier_id=self.catalog.tier_id,
-                customer_id=customer.customer_id,
-                perpetual=True,
-            ),
-            actor="props",
-        )
-        self.license_id = key.license_id
-        self.key_token = key.key_token
         self.status = "active"
         self.seats: dict[str, Seat] = {}
         self.stale: list[str] = []  # client ids replaced, freed or reclaimed
