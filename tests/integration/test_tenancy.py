@@ -237,3 +237,17 @@ def test_platform_admins_see_every_tenant(world: World, admin: Callable[..., Res
     for name in ("a", "b"):
         answer = admin("GET", f"/license-keys/{world.ids[name]['licenseId']}")
         assert answer.status == 200
+
+
+def test_a_tenant_admin_cannot_bind_an_identity_provider_account(world: World) -> None:
+    """Else it could name another tenant's person and disable their account by
+    deactivating the identity."""
+    before = snapshot()
+    answer = invoke(
+        "POST",
+        "/customers",
+        body={"email": "v@example.com", "name": "V", "subject": "someone-elses-sub"},
+        token=world.admins["a"],
+    )
+    assert answer.status == 403 and answer.json["code"] == "SUBJECT_NOT_ALLOWED"
+    assert snapshot() == before

@@ -191,8 +191,20 @@ def customer_view(
 def create_customer(
     body: schemas.CustomerCreate, actor: str, *, tenant: str | None = None
 ) -> schemas.Customer:
-    """An identity in ``body.tenantId``, else the caller's ``tenant``, else the default
-    tenant; the tenant's provisioning policy issues its license at once."""
+    """An identity in ``body.tenantId``, else the caller's ``tenant`` (a tenant
+    administrator's), else the default tenant; the tenant's provisioning policy issues its
+    license at once.
+
+    A tenant administrator may not bind an identity-provider account (``subject``): it
+    could name a person of another tenant, whose account deactivating the identity would
+    then disable. Accounts are bound when their owner signs up or claims a license.
+    """
+    if tenant is not None and body.subject is not None:
+        raise Forbidden(
+            "only a platform administrator may bind an identity-provider account; it is "
+            "bound when its owner signs up or claims a license",
+            code="SUBJECT_NOT_ALLOWED",
+        )
     tenant_id = body.tenant_id or tenant or DEFAULT_TENANT
     tenant_record = referenced(lambda: _existing_tenant(tenant_id), "tenantId")
     policy = None
