@@ -15,10 +15,11 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from licensing_core import schemas
-from licensing_core.services import catalog
+from licensing_core.domain.errors import DomainError
+from licensing_core.services import catalog, identities
 from licensing_core.settings import reset_settings
 from licensing_core.store.base import create_missing_tables
-from licensing_core.store.models import ALL_MODELS, ActivationRecord, LicenseRecord
+from licensing_core.store.models import ALL_MODELS, ActivationRecord, LicenseRecord, TenantRecord
 
 from local.aws import EmbeddedAws
 from tests.support import invoke, seeded_license, seeded_tier
@@ -194,3 +195,42 @@ def test_injected_faults_never_break_the_limit_nor_answer_500(
         # no seat taken without a token returned, and no token without the seat stored
         assert counter == alive == statuses[201], (trial, statuses)
     assert injected_during_races > 20  # the faults really were there
+
+
+def test_racing_tenant_creations_never_exceed_max_tenants(five_seat_tier: dict[str, str]) -> None:
+    """Eight tenants at once on a license whose tier serves 2 (the same moto server as the
+    seat races: moto in-process is not atomic across threads)."""
+    tier = catalog.create_tier(
+        five_seat_tier["product"],
+        schemas.TierCreate(
+            code=f"msp{random.getrandbits(24)}",
+            name="MSP",
+            monthly_price=0,
+            annual_price=0,
+            currency="EUR",
+            billing_periods=["monthly"],
+            max_users=1,
+            max_tenants=2,
+        ),
+    )
+    license_id, _ = seeded_license(five_seat_tier["product"], tier.tier_id)
+    barrier = threading.Barrier(8)
+
+    def one(n: int) -> str:
+        barrier.wait()
+        try:
+            identities.create_tenant(
+                schemas.TenantCreate(name=f"t{n}", license_id=license_id), "test"
+            )
+        except DomainError as error:
+            return error.code
+        return "created"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = Counter(pool.map(one, range(8)))
+    assert outcomes["created"] == 2 and set(outcomes) <= {"created", "TENANT_LIMIT_REACHED"}, (
+        outcomes
+    )
+    served = [t for t in TenantRecord.scan() if t.license_id == license_id]
+    assert len(served) == 2
+    assert LicenseRecord.get(license_id).tenants_served == 2

@@ -20,12 +20,10 @@ from boto3.session import Session
 from botocore.config import Config
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from jwcrypto.common import base64url_decode
 from licensing_core.routes import match
 from licensing_core.store.models import ALL_MODELS
-from moto.utilities.utils import load_resource
 
-from local.aws import access_token, with_mfa
+from local.aws import access_token, moto_signing_key, with_mfa
 from local.state import load_state
 from tests.e2e.client import LocalServer, Reply, free_port
 
@@ -88,19 +86,9 @@ def forge(
 def moto_cognito_key() -> tuple[str, rsa.RSAPrivateKey]:
     """``(kid, private key)`` moto's Cognito signs with: it ships in the moto package, so it
     stands for the identity provider and lets a test vary one claim at a time."""
-    members: Json = load_resource("cognitoidp/resources/jwks-private.json")
-    n, e, d = (int.from_bytes(base64url_decode(members[name]), "big") for name in "ned")
-    p, q = rsa.rsa_recover_prime_factors(n, e, d)
-    numbers = rsa.RSAPrivateNumbers(
-        p,
-        q,
-        d,
-        rsa.rsa_crt_dmp1(d, p),
-        rsa.rsa_crt_dmq1(d, q),
-        rsa.rsa_crt_iqmp(p, q),
-        rsa.RSAPublicNumbers(e, n),
-    )
-    return str(members["kid"]), numbers.private_key()
+    key = moto_signing_key()
+    private: rsa.RSAPrivateKey = key.get_op_key("sign")
+    return str(key.key_id), private
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
-from typing import TypeVar, cast
+from typing import cast
 
 from licensing_core import schemas
 from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
@@ -23,7 +24,6 @@ from licensing_core.store.transaction import Transaction
 
 #: Identities created without a tenant belong to this one (it needs no record).
 DEFAULT_TENANT = "default"
-CountsT = TypeVar("CountsT", schemas.IdentityCounts, schemas.LicenseCounts)
 
 
 class TenantLimitReached(Conflict):
@@ -135,36 +135,32 @@ def summary(tenant_id: str) -> schemas.TenantSummary:
     may trail the last second's writes)."""
     _existing_tenant(tenant_id)
     now = utcnow()
-    identities = schemas.IdentityCounts()
+    identities: Counter[str] = Counter()
     for customer in tenant_store.customers(tenant_id):
         kind = "services" if customer.kind == "service" else "humans"
-        identities = _counted(identities, customer.status, kind)
-    licenses_by = schemas.LicenseCounts()
-    for license in tenant_store.licenses(tenant_id):
-        expired = license.status == "active" and license.expires_at <= now
-        licenses_by = _counted(licenses_by, "expired" if expired else license.status)
+        identities.update((customer.status, kind))
+    licenses_by = Counter(
+        "expired" if license.status == "active" and license.expires_at <= now else license.status
+        for license in tenant_store.licenses(tenant_id)
+    )
     month, _ = usage.period_of("month", now)
     today, _ = usage.period_of("day", now)
-    sums: dict[tuple[str, str], list[int]] = {}
+    used: Counter[tuple[str, str]] = Counter()
+    counters: Counter[tuple[str, str]] = Counter()
     for counter in tenant_store.usage(tenant_id, month):
         if counter.period in (month, today):
-            total = sums.setdefault((counter.meter, counter.period), [0, 0])
-            total[0] += int(counter.used)
-            total[1] += 1
+            used[counter.meter, counter.period] += int(counter.used)
+            counters[counter.meter, counter.period] += 1
     return schemas.TenantSummary(
         tenant_id=tenant_id,
-        identities=identities,
-        licenses=licenses_by,
+        identities=schemas.IdentityCounts(**identities),
+        licenses=schemas.LicenseCounts(**licenses_by),
         usage=[
-            schemas.MeterUsage(meter=meter, period=period, used=used, counters=counters)
-            for (meter, period), (used, counters) in sorted(sums.items())
+            schemas.MeterUsage(meter=meter, period=period, used=used[meter, period], counters=count)
+            for (meter, period), count in sorted(counters.items())
         ],
         generated_at=now,
     )
-
-
-def _counted(counts: CountsT, *fields: str) -> CountsT:
-    return counts.model_copy(update={name: getattr(counts, name) + 1 for name in fields})
 
 
 # Identities

@@ -10,12 +10,14 @@ every administrator reads; :data:`NESTED` names records reached through an owned
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 
 from pydantic import BaseModel
 
 from licensing_core.domain.errors import NotFound
 from licensing_core.services.catalog import referenced
 from licensing_core.store import catalog as store
+from licensing_core.store import licenses as license_store
 
 
 def _tenant(tenant_id: str, tenant: str) -> None:
@@ -28,7 +30,7 @@ def _customer(customer_id: str, tenant: str) -> None:
 
 
 def _license(license_id: str, tenant: str) -> None:
-    store.get_tenant_license(license_id, tenant)
+    license_store.get_license(license_id, tenant=tenant)
 
 
 #: Ids of tenant-owned records (path parameter and body field names) and their checks.
@@ -53,22 +55,13 @@ def require_owned(tenant: str, path: Mapping[str, str]) -> None:
 
 def require_owned_by_body(tenant: str, body: BaseModel) -> None:
     """Refuse, as a reference to nothing (422), a body id of another tenant."""
-    for name in body_ids(type(body)):
-        value = getattr(body, _field_of(type(body), name))
+    for name, field in body_ids(type(body)).items():
+        value = getattr(body, field)
         if isinstance(value, str):
-            referenced(lambda check=OWNED[name], value=value: check(value, tenant), name)
+            referenced(partial(OWNED[name], value, tenant), name)
 
 
-def body_ids(model: type[BaseModel]) -> list[str]:
-    """The owned ids a request model may name, by their JSON (camelCase) names."""
-    return [
-        info.alias or field
-        for field, info in model.model_fields.items()
-        if (info.alias or field) in OWNED
-    ]
-
-
-def _field_of(model: type[BaseModel], name: str) -> str:
-    return next(
-        field for field, info in model.model_fields.items() if (info.alias or field) == name
-    )
+def body_ids(model: type[BaseModel]) -> dict[str, str]:
+    """The owned ids a request model may name: JSON (camelCase) name -> field name."""
+    named = ((info.alias or field, field) for field, info in model.model_fields.items())
+    return {name: field for name, field in named if name in OWNED}

@@ -7,12 +7,14 @@ first call that needs a connection, never at import time.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pynamodb.connection import Connection, TableConnection
 from pynamodb.models import Model
 
+from licensing_core.domain.errors import NotFound
 from licensing_core.settings import get_settings, per_settings
+from licensing_core.store.errors import storage_errors
 
 
 class StoredModel(Model):
@@ -59,3 +61,19 @@ def create_missing_tables(models: tuple[type[StoredModel], ...]) -> list[str]:
 def table_schema(model: type[StoredModel]) -> dict[str, Any]:
     """Key schema, attribute definitions and indexes of a model, as CreateTable wants them."""
     return dict(model._get_schema())
+
+
+M = TypeVar("M", bound=Model)
+
+
+def get_record(model: type[M], key: str, *, code: str, what: str, tenant: str | None = None) -> M:
+    """The record at ``key``; one of another tenant than ``tenant`` (when given) is as
+    missing as one that does not exist: the error says nothing of its existence."""
+    with storage_errors():
+        try:
+            record = model.get(key, consistent_read=True)
+        except model.DoesNotExist:
+            record = None
+    if record is None or (tenant is not None and getattr(record, "tenant_id", None) != tenant):
+        raise NotFound(f"no {what} {key}", code=code)
+    return record

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
-
-from pynamodb.models import Model
-
-from licensing_core.domain.errors import AlreadyExists, NotFound
+from licensing_core.domain.errors import AlreadyExists
+from licensing_core.store.base import get_record
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import (
     CustomerRecord,
     FeatureRecord,
-    LicenseRecord,
     ProductRecord,
     TenantRecord,
     TierRecord,
@@ -26,22 +22,6 @@ def claim(transaction: Transaction, key: str, owner: str, taken: Exception) -> N
     transaction.save(
         UniqueRecord(key, owner=owner), condition=UniqueRecord.key.does_not_exist(), meaning=taken
     )
-
-
-M = TypeVar("M", bound=Model)
-
-
-def _get(model: type[M], key: str, *, code: str, what: str, tenant: str | None = None) -> M:
-    """The record at ``key``; one of another tenant than ``tenant`` (when given) is as
-    missing as one that does not exist: the error says nothing of its existence."""
-    with storage_errors():
-        try:
-            record = model.get(key, consistent_read=True)
-        except model.DoesNotExist:
-            record = None
-    if record is None or (tenant is not None and getattr(record, "tenant_id", None) != tenant):
-        raise NotFound(f"no {what} {key}", code=code)
-    return record
 
 
 # Products
@@ -62,7 +42,7 @@ def insert_product(product: ProductRecord) -> None:
 
 
 def get_product(product_id: str) -> ProductRecord:
-    return _get(ProductRecord, product_id, code="PRODUCT_NOT_FOUND", what="product")
+    return get_record(ProductRecord, product_id, code="PRODUCT_NOT_FOUND", what="product")
 
 
 def find_product_id(code: str) -> str | None:
@@ -139,7 +119,7 @@ def insert_tenant(tenant: TenantRecord, transaction: Transaction) -> None:
 
 
 def get_tenant(tenant_id: str) -> TenantRecord:
-    return _get(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
+    return get_record(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
 
 
 def insert_customer(customer: CustomerRecord, transaction: Transaction) -> None:
@@ -155,14 +135,9 @@ def insert_customer(customer: CustomerRecord, transaction: Transaction) -> None:
 
 
 def get_customer(customer_id: str, *, tenant: str | None = None) -> CustomerRecord:
-    return _get(
+    return get_record(
         CustomerRecord, customer_id, code="CUSTOMER_NOT_FOUND", what="customer", tenant=tenant
     )
-
-
-def get_tenant_license(license_id: str, tenant: str) -> LicenseRecord:
-    """A license of ``tenant`` (the tenancy check; ``store.licenses`` reads licenses)."""
-    return _get(LicenseRecord, license_id, code="LICENSE_NOT_FOUND", what="license", tenant=tenant)
 
 
 def page_customers(

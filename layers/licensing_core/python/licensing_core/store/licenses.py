@@ -15,9 +15,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model, _ModelFuture
 from pynamodb.transactions import TransactGet
 
-from licensing_core.domain.errors import NotFound
 from licensing_core.domain.ids import utcnow
-from licensing_core.store.base import connection
+from licensing_core.store.base import connection, get_record
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
 from licensing_core.store.pages import page
@@ -119,12 +118,10 @@ def change_status(
     record.status_changed_by, record.status_changed_at, record.updated_at = actor, at, at
 
 
-def get_license(license_id: str) -> LicenseRecord:
-    with storage_errors():
-        try:
-            return LicenseRecord.get(license_id, consistent_read=True)
-        except LicenseRecord.DoesNotExist as error:
-            raise NotFound(f"no license {license_id}", code="LICENSE_NOT_FOUND") from error
+def get_license(license_id: str, *, tenant: str | None = None) -> LicenseRecord:
+    return get_record(
+        LicenseRecord, license_id, code="LICENSE_NOT_FOUND", what="license", tenant=tenant
+    )
 
 
 def license_and_customer(
