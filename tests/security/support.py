@@ -88,7 +88,7 @@ def moto_cognito_key() -> tuple[str, rsa.RSAPrivateKey]:
     stands for the identity provider and lets a test vary one claim at a time."""
     key = moto_signing_key()
     private: rsa.RSAPrivateKey = key.get_op_key("sign")
-    return str(key.key_id), private
+    return str(key["kid"]), private
 
 
 def new_rsa_key() -> rsa.RSAPrivateKey:
