@@ -168,6 +168,7 @@ def test_no_id_token_means_a_challenge(license_: License) -> None:
         {"acr": "pwd", "amr": ["pwd", "otp"], "auth_time": T0 - 5},
         {"amr": ["hwk"], "auth_time": T0 - 5},
         {"acr": "0", "amr": ["mfa"], "auth_time": T0 - 5},
+        {"acr": "mfa", "auth_time": T0 + 5},  # the issuer's clock a little ahead
     ],
 )
 def test_a_strong_recent_authentication_passes(license_: License, claims: dict[str, Any]) -> None:
@@ -203,6 +204,8 @@ def test_a_weak_authentication_is_challenged_for_acr(
         {"acr": "mfa", "auth_time": T0 - 301},
         {"acr": "mfa", "auth_time": "yesterday"},
         {"acr": "mfa", "auth_time": True},
+        {"acr": "mfa", "auth_time": T0 + 3600},  # in the future: fresh forever otherwise
+        {"acr": "mfa", "auth_time": 2**40},
     ],
 )
 def test_an_old_or_undated_authentication_is_challenged_for_max_age(

@@ -65,7 +65,6 @@ def test_everyday_actions_are_never_challenged(
         ("GET", f"/products/{product}/tiers", None),
         ("POST", f"/license-keys/{license_id}/audit", {}),
         ("POST", f"/license-keys/{license_id}/suspend", {"reason": "x"}),
-        ("POST", f"/license-keys/{license_id}/reinstate", {}),
     ]:
         assert invoke(method, path, body=body, token=weak_admin_token).status == 200, path
 

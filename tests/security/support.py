@@ -269,7 +269,7 @@ class Api:
     server: LocalServer
     user_token: str
     dynamo: Dynamo
-    _admin: tuple[float, str] = (0.0, "")
+    _admin: tuple[float, str] = (float("-inf"), "")  # monotonic time starts at boot
 
     @property
     def admin_token(self) -> str:

@@ -80,6 +80,16 @@ def test_high_acr_with_stale_or_missing_auth_time_is_challenged() -> None:
     challenge_of(MFA_5_MIN, acr="mfa", iat=NOW, auth_time=NOW - 3600)
 
 
+def test_an_auth_time_in_the_future_is_never_fresh() -> None:
+    """Beyond the clock leeway, a future ``auth_time`` would count as recent forever."""
+    check(MFA_5_MIN, acr="mfa", auth_time=NOW + 30)  # the issuer's clock a little ahead
+    for ahead in (31, 3600, 10**9):
+        raised = challenge_of(MFA_5_MIN, acr="mfa", auth_time=NOW + ahead)
+        assert raised.max_age == 300
+    with pytest.raises(StepUpRequired):
+        policy().check(MFA_5_MIN, {"acr": "mfa", "auth_time": NOW + 5}, NOW, "x", leeway=0)
+
+
 @pytest.mark.parametrize("acr", [None, "", "bogus", 42, ["mfa"], "MFA"])
 def test_unknown_or_malformed_acr_is_the_lowest_level(acr: Any) -> None:
     assert policy().level({"acr": acr}) == 0
@@ -108,7 +118,15 @@ def test_problem_response_carries_the_challenge_and_the_requirement() -> None:
 
 def test_packaged_policy_guards_the_high_value_actions() -> None:
     actions = get_policy().actions
-    for action in ("license.revoke", "license.regenerate", "identity.deactivate", "tier.update"):
+    for action in (
+        "license.revoke",
+        "license.regenerate",
+        "license.renew",
+        "license.reinstate",
+        "identity.deactivate",
+        "identity.reactivate",
+        "tier.update",
+    ):
         assert actions[action].acr_values == ("mfa",)
     enforce("license.issue", {}, NOW)  # only for sensitive tiers
     with pytest.raises(StepUpRequired):

@@ -403,7 +403,7 @@ class License:
         not in it, and :class:`StepUpRequired` when the tier demands a stronger or more
         recent authentication than the user's (already verified) ID token claims show:
         ``acr`` at least the rule's level (``amr`` ``mfa``/``otp``/``hwk`` count as
-        ``mfa``), and ``auth_time`` within the rule's ``maxAge`` (missing = too old).
+        ``mfa``), and ``auth_time`` within the rule's ``maxAge`` (missing or in the future = too old).
         """
         now = self.check(now)
         if feature not in self._features:
@@ -421,7 +421,12 @@ class License:
             )
         if rule.max_age is not None:
             auth_time = _number(claims.get("auth_time"))
-            if auth_time is None or now - auth_time > rule.max_age:
+            # A future auth_time (beyond the leeway) would read as fresh forever.
+            if (
+                auth_time is None
+                or now - auth_time > rule.max_age
+                or auth_time > now + self._leeway
+            ):
                 raise StepUpRequired(
                     f"{feature} requires an authentication within the last {rule.max_age} seconds",
                     feature=feature,

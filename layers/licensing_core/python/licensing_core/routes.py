@@ -72,6 +72,16 @@ class Route:
     people_only: bool = False
     #: Whether the function may put lifecycle events on the bus; None: when it writes.
     events: bool | None = None
+    #: Whether the route gives access back or for longer without signing anything:
+    #: re-enables a license or identity, or widens what a tier grants. Such routes, and
+    #: every route that signs, name a ``step_up`` action or have a written reason in
+    #: :data:`STEP_UP_EXEMPTIONS`.
+    extends_access: bool = False
+
+    @property
+    def grants_access(self) -> bool:
+        """Whether the route signs a key or token, extends access or re-enables it."""
+        return self.signing_key == "sign" or self.extends_access
 
     @cached_property
     def path_params(self) -> tuple[str, ...]:
@@ -128,7 +138,7 @@ ROUTES: tuple[Route, ...] = (
           response=s.Tier, tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
     Route("PATCH", "/products/{productId}/tiers/{tierId}", "update_tier", "Change a tier", A,
           request=s.TierUpdate, response=s.Tier, step_up="tier.update",
-          tables=_ro("features") + _rw("products", "tiers"), tag="catalog"),
+          tables=_ro("features") + _rw("products", "tiers"), extends_access=True, tag="catalog"),
     Route("GET", "/products/{productId}/pricing", "pricing",
           "Public pricing of a product (by id or code): tiers, prices, every feature", P,
           response=s.Pricing, tables=_ro("products", "features", "tiers", "uniques"),
@@ -181,10 +191,11 @@ ROUTES: tuple[Route, ...] = (
           tables=_rw("licenses", "audit"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/reinstate", "reinstate_license",
           "Reinstate a suspended license", A, request=s.Reinstate, response=s.License,
-          tables=_rw("licenses", "audit"), tenant_admins=True, tag="licenses"),
+          step_up="license.reinstate", tables=_rw("licenses", "audit"), extends_access=True,
+          tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/renew", "renew_license",
           "Extend a license and get a fresh key", A, request=s.Renew, response=s.LicenseKey,
-          tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
+          step_up="license.renew", tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
           signing_key="sign", tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/regenerate", "regenerate_license",
           "Sign a new key from the current catalog", A, request=s.Regenerate,
@@ -232,7 +243,8 @@ ROUTES: tuple[Route, ...] = (
           tables=_rw("customers", "licenses", "activations", "uniques", "audit"), identity_provider="manage", tenant_admins=True, tag="identity"),
     Route("POST", "/customers/{customerId}/reactivate", "reactivate_customer",
           "Reactivate an identity", A, request=s.CustomerStatusChange, response=s.Customer,
-          tables=_rw("customers", "audit"), identity_provider="manage", tenant_admins=True, tag="identity"),
+          step_up="identity.reactivate", tables=_rw("customers", "audit"),
+          identity_provider="manage", extends_access=True, tenant_admins=True, tag="identity"),
     Route("POST", "/usage", "report_usage",
           "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
           request=s.UsageReport, response=s.UsageResult,
@@ -251,6 +263,9 @@ ROUTES: tuple[Route, ...] = (
           response=s.OpenApiDocument, tag="discovery"),
     Route("GET", "/docs", "docs", "Interactive API documentation (Swagger UI)", P,
           media_type="text/html", tag="discovery"),
+    Route("GET", "/docs/{asset}", "docs_asset",
+          "A file the documentation page loads (Swagger UI's, from this origin)", P,
+          media_type="text/*", tag="discovery"),
     # Self-service registration and end users
     Route("GET", "/register", "register_page",
           "Self-service registration page (HTML) for a product's tier", P,
@@ -277,6 +292,19 @@ ROUTES: tuple[Route, ...] = (
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
 )
 # fmt: on
+
+#: Routes that give access without a step-up action, and why that is safe. Every other
+#: route that signs, extends or re-enables access names a ``step_up`` action.
+STEP_UP_EXEMPTIONS: dict[str, str] = {
+    "activate": "an application proves possession of a signed, active license key; it gets "
+    "a short-lived machine token for one seat, never more than the key already grants",
+    "heartbeat": "renews a machine token only within its live activation of a usable "
+    "license (a revoke racing it wins); nothing outlives the license key",
+    "claim_license": "a person claims the one license of their own pending registration, "
+    "for a self-service tier, once; no administrator power is used",
+    "create_customer": "signs only the license of the tenant's provisioning policy, which a "
+    "platform administrator set and which refuses sensitive tiers (TIER_NOT_PROVISIONABLE)",
+}
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,10 @@ def _quoted(text: str) -> str:
     return "".join(c for c in text if c not in '"\\' and c.isprintable())
 
 
+#: How far a token's ``auth_time`` may lie ahead of our clock (the issuer's clock skew).
+CLOCK_LEEWAY_SECONDS = 30
+
+
 @dataclass(frozen=True)
 class Requirement:
     acr_values: tuple[str, ...]
@@ -102,8 +106,18 @@ class Policy:
         as unreachable, so a typo in the policy never lowers the bar)."""
         return min((self.acr_levels.get(value, 99) for value in acr_values), default=0)
 
-    def check(self, rule: Requirement, claims: Mapping[str, Any], now: float, what: str) -> None:
-        """Raise :class:`StepUpRequired` when ``claims`` fall short of ``rule``."""
+    def check(
+        self,
+        rule: Requirement,
+        claims: Mapping[str, Any],
+        now: float,
+        what: str,
+        *,
+        leeway: int = CLOCK_LEEWAY_SECONDS,
+    ) -> None:
+        """Raise :class:`StepUpRequired` when ``claims`` fall short of ``rule``. An
+        ``auth_time`` later than ``now`` (beyond ``leeway``) is no proof of freshness: it
+        would stay "recent" forever, so it is challenged like a missing one."""
         if rule.acr_values and self.level(claims) < self.required_level(rule.acr_values):
             raise StepUpRequired(
                 f"{what} needs a stronger authentication ({' or '.join(rule.acr_values)})",
@@ -112,8 +126,12 @@ class Policy:
             )
         if rule.max_age is not None:
             auth_time = claims.get("auth_time")
-            fresh = isinstance(auth_time, int | float) and not isinstance(auth_time, bool)
-            if not fresh or now - auth_time > rule.max_age:  # type: ignore[operator]
+            known = isinstance(auth_time, int | float) and not isinstance(auth_time, bool)
+            if (
+                not known
+                or now - auth_time > rule.max_age  # type: ignore[operator]
+                or auth_time > now + leeway  # type: ignore[operator]
+            ):
                 raise StepUpRequired(
                     f"{what} needs an authentication within the last {rule.max_age} seconds",
                     acr_values=rule.acr_values,
@@ -164,7 +182,9 @@ def enforce(
             "accounts cannot step up",
             code="HUMAN_ONLY",
         )
-    get_policy().check(rule, claims, now, f"this action ({action})")
+    get_policy().check(
+        rule, claims, now, f"this action ({action})", leeway=get_settings().leeway_seconds
+    )
 
 
 def require_feature(
