@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import re
+from typing import Any
+
 import boto3
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -11,9 +17,11 @@ from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import KmsSigner, get_signer
 
 from tests.integration.conftest import CognitoPool
-from tests.support import invoke
+from tests.support import api_event, invoke, load_handler
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
+#: What a Lambda function may return to API Gateway (synchronous invocation).
+LAMBDA_RESPONSE_LIMIT = 6 * 2**20
 
 
 def test_jwks_publishes_the_signing_key_without_private_members(aws: CognitoPool) -> None:
@@ -41,6 +49,43 @@ def test_openapi_and_docs_are_served(aws: CognitoPool) -> None:
         "swagger-ui" in docs.text
         and "default-src 'none'" in docs.headers["content-security-policy"]
     )
+
+
+def _asset(name: str, accept_encoding: str) -> tuple[dict[str, Any], bytes]:
+    """The Lambda's answer for ``GET /docs/{name}``, and its body as the client reads it."""
+    route, event = api_event("GET", f"/docs/{name}", headers={"accept-encoding": accept_encoding})
+    result: dict[str, Any] = load_handler(route.function).handler(event, None)
+    assert len(json.dumps(result)) < LAMBDA_RESPONSE_LIMIT
+    if result["statusCode"] != 200:
+        return result, b""
+    assert result["isBase64Encoded"] is True
+    body = base64.b64decode(result["body"])
+    if result["headers"].get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return result, body
+
+
+def test_docs_assets_are_served_by_the_page_relative_names(aws: CognitoPool) -> None:
+    page = invoke("GET", "/docs").text
+    names = re.findall(r'(?:src|href)="docs/([^"]+)"', page)
+    assert {name.split(".")[0] for name in names} == {"swagger-ui-bundle", "swagger-ui", "docs"}
+    for name in names:
+        result, body = _asset(name, "gzip, deflate, br")
+        assert result["statusCode"] == 200 and body
+        assert body == _asset(name, "identity")[1]
+        assert result["headers"]["content-type"].startswith(
+            "text/javascript" if name.endswith(".js") else "text/css"
+        )
+        assert result["headers"]["cache-control"] == "public, max-age=31536000, immutable"
+    (bundle,) = [name for name in names if name.startswith("swagger-ui-bundle.")]
+    assert _asset(bundle, "gzip")[0]["headers"]["content-encoding"] == "gzip"
+    assert "content-encoding" not in _asset(bundle, "identity")[0]["headers"]
+
+
+def test_an_unlisted_docs_asset_is_a_404_problem(aws: CognitoPool) -> None:
+    for name in ("swagger-ui-bundle.js", "index.html", "..", "swagger-ui.0000000000000000.css"):
+        response = invoke("GET", f"/docs/{name}")
+        assert response.status == 404 and response.json["code"] == "NOT_FOUND"
 
 
 @pytest.fixture

@@ -178,3 +178,12 @@ def test_models_serialize_camel_case() -> None:
     assert response["statusCode"] == 201
     assert json.loads(response["body"])["productId"] == "p"
     assert response["headers"]["x-content-type-options"] == "nosniff"
+
+
+def test_bytes_replies_are_base64_encoded() -> None:
+    data = bytes(range(256))
+    response = dispatch(ROUTE, Recorder(result=Reply(data)), event({"code": "C", "name": "N"}))
+    assert response["isBase64Encoded"] is True
+    assert base64.b64decode(response["body"]) == data
+    text = dispatch(ROUTE, Recorder(result=Reply("ok")), event({"code": "C", "name": "N"}))
+    assert text["body"] == "ok" and "isBase64Encoded" not in text

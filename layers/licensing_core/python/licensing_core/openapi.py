@@ -79,10 +79,10 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
         }
     elif route.media_type != "application/json":
         success["content"] = {route.media_type: {"schema": {"type": "string"}}}
-    problem = (
-        PROBLEM
-        if route.media_type == "application/json"
-        else {route.media_type: {"schema": {"type": "string"}}}
+    problem = (  # HTML pages answer problems as pages; every other route as problem+json
+        {route.media_type: {"schema": {"type": "string"}}}
+        if route.media_type == "text/html"
+        else PROBLEM
     )
     operation: dict[str, Any] = {
         "operationId": route.function,

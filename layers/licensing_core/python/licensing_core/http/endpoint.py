@@ -74,9 +74,10 @@ class Request(Generic[BodyT]):
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler result that is not a plain model: HTML, or extra headers."""
+    """A handler result that is not a plain model: HTML, bytes, or extra headers."""
 
-    body: BaseModel | str
+    #: Bytes go base64-encoded (``isBase64Encoded``): binary or content-encoded bodies.
+    body: BaseModel | str | bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     status: int | None = None
 
@@ -325,14 +326,15 @@ def _base_url(event: Event, headers: Mapping[str, str]) -> str:
 
 def _respond(route: Route, result: BaseModel | Reply) -> LambdaResponse:
     reply = result if isinstance(result, Reply) else Reply(result)
-    if isinstance(reply.body, BaseModel):
-        body = reply.body.model_dump_json(by_alias=True)
-        media_type = "application/json"
-    else:
-        body = reply.body
-        media_type = route.media_type
-    return {
+    body, media_type = reply.body, route.media_type
+    if isinstance(body, BaseModel):
+        body, media_type = body.model_dump_json(by_alias=True), "application/json"
+    response: LambdaResponse = {
         "statusCode": reply.status or route.status,
         "headers": {"content-type": media_type, **SECURITY_HEADERS, **reply.headers},
-        "body": body,
     }
+    if isinstance(body, bytes):
+        response.update(body=base64.b64encode(body).decode("ascii"), isBase64Encoded=True)
+    else:
+        response["body"] = body
+    return response
