@@ -2,10 +2,14 @@
 
 from licensing_core.http.endpoint import Reply, Request, endpoint
 from licensing_core.schemas import ActivateRequest
-from licensing_core.services import activations
+from licensing_core.services import activations, licenses
 
 
-@endpoint("activate")
+def _licensee(request: Request[ActivateRequest]) -> str:
+    return licenses.idempotency_space(request.body.key_token, request.body.region)
+
+
+@endpoint("activate", idempotency_space=_licensee)
 def handler(request: Request[ActivateRequest]) -> Reply:
     result = activations.activate(
         request.body, source_ip=request.source_ip, user_agent=request.user_agent

@@ -187,3 +187,13 @@ def test_bytes_replies_are_base64_encoded() -> None:
     assert base64.b64decode(response["body"]) == data
     text = dispatch(ROUTE, Recorder(result=Reply("ok")), event({"code": "C", "name": "N"}))
     assert text["body"] == "ok" and "isBase64Encoded" not in text
+
+
+def test_an_idempotent_application_route_must_name_whose_keys_it_keeps() -> None:
+    """Applications carry no bearer: without a named space their keys would all meet."""
+    from licensing_core.http.endpoint import endpoint
+
+    with pytest.raises(TypeError, match="space"):
+        endpoint("activate")
+    endpoint("activate", idempotency_space=lambda request: "license:x")
+    endpoint("issue_license")  # administrators: their tenant and subject

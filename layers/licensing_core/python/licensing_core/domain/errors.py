@@ -45,6 +45,13 @@ class AlreadyExists(DomainError):
     title = "Already exists"
 
 
+class IdempotencyKeyReused(ValidationFailed):
+    """An idempotency key already answered a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+    title = "Idempotency key reused"
+
+
 class Conflict(DomainError):
     code = "CONFLICT"
     title = "Conflict"

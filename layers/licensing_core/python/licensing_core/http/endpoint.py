@@ -40,6 +40,8 @@ _PATH_PARAM = re.compile(r"^[A-Za-z0-9._~-]{1,128}$")
 _JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]+\+)?json\s*(;.*)?$", re.IGNORECASE)
 _FORM_MEDIA = re.compile(r"^application/x-www-form-urlencoded\s*(;.*)?$", re.IGNORECASE)
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "cache-control": "no-store"}
+#: Routes whose callers present an OIDC bearer token.
+_BEARER_ACCESS = (Access.ADMIN, Access.END_USER)
 
 
 @dataclass(frozen=True)
@@ -84,17 +86,28 @@ class Reply:
 
 Handler = Callable[[Request[Any]], BaseModel | Reply]
 LambdaHandler = Callable[[Event, Any], LambdaResponse]
+#: Whose space an ``Idempotency-Key`` lives in, for a request: keys of different spaces
+#: never meet (one licensee's key cannot collide with, or reveal, another's).
+IdempotencySpace = Callable[[Request[Any]], str]
 
 
-def endpoint(function: str) -> Callable[[Handler], LambdaHandler]:
-    """Turn a handler of validated requests into the Lambda entry point of ``function``."""
+def endpoint(
+    function: str, *, idempotency_space: IdempotencySpace | None = None
+) -> Callable[[Handler], LambdaHandler]:
+    """Turn a handler of validated requests into the Lambda entry point of ``function``.
+
+    On idempotent routes, keys live in the caller's tenant and subject; a route whose
+    callers carry no bearer (applications) names its space with ``idempotency_space``."""
     route = route_for(function)
+    if route.idempotent and idempotency_space is None and route.access not in _BEARER_ACCESS:
+        raise TypeError(f"{function} is idempotent: name whose space its keys live in")
+    space = idempotency_space or _callers_space
 
     def decorate(handle: Handler) -> LambdaHandler:
         @functools.wraps(handle)
         def lambda_handler(event: Event, context: Any) -> LambdaResponse:
             with telemetry.flushing(context):
-                return dispatch(route, handle, event, context)
+                return dispatch(route, handle, event, context, space)
 
         return lambda_handler
 
@@ -102,7 +115,11 @@ def endpoint(function: str) -> Callable[[Handler], LambdaHandler]:
 
 
 def dispatch(
-    route: Route, handle: Handler, event: Event, lambda_context: Any = None
+    route: Route,
+    handle: Handler,
+    event: Event,
+    lambda_context: Any = None,
+    idempotency_space: IdempotencySpace | None = None,
 ) -> LambdaResponse:
     context = event.get("requestContext") or {}
     request_id = str(context.get("requestId", ""))
@@ -116,11 +133,10 @@ def dispatch(
             from licensing_core.http import idempotency  # only routes that create things
 
             body = request.body.model_dump(mode="json") if request.body is not None else None
-            scope = request.principal.subject if request.principal else "application"
             return idempotency.once(
                 route.function,
                 key,
-                scope,
+                (idempotency_space or _callers_space)(request),
                 body,
                 lambda: _respond(route, handle(request)),
                 lambda_context,
@@ -210,8 +226,16 @@ def _too_large(limit: int) -> HttpProblem:
     )
 
 
+def _callers_space(request: Request[Any]) -> str:
+    """A bearer's keys: its tenant (service accounts of one app client share a subject
+    but not a tenant) and its subject."""
+    if request.principal is None:
+        raise TypeError(f"{request.route.function}: no caller to keep idempotency keys for")
+    return f"tenant:{request.tenant or '*'}:{request.principal.subject}"
+
+
 def _authenticate(route: Route, headers: Mapping[str, str]) -> Principal | None:
-    if route.access not in (Access.ADMIN, Access.END_USER):
+    if route.access not in _BEARER_ACCESS:
         return None
     authorization = headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")

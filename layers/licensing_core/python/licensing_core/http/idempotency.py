@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 
 from licensing_core.aws import client
-from licensing_core.domain.errors import Unavailable
+from licensing_core.domain.errors import IdempotencyKeyReused, Unavailable
 from licensing_core.http.problems import HttpProblem
 from licensing_core.settings import get_settings, per_settings
 from licensing_core.store.models import IdempotencyRecord
@@ -78,11 +78,8 @@ def once(
     try:
         result: dict[str, Any] = execute(data={"key": f"{scope}:{key}", "body": body})
     except IdempotencyValidationError as error:
-        raise HttpProblem(
-            422,
-            "IDEMPOTENCY_KEY_REUSED",
-            "Idempotency key reused",
-            "this Idempotency-Key was used with another request body",
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used with another request body"
         ) from error
     except IdempotencyAlreadyInProgressError as error:
         raise HttpProblem(

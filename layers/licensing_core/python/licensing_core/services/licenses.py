@@ -248,6 +248,12 @@ def verified_license(key_token: str, now: int, region: str | None = None) -> Ver
     return Verified(claims, record, customer)
 
 
+def idempotency_space(key_token: str, region: str | None) -> str:
+    """The space of an application's idempotency keys: the license its key proves, if it
+    is usable right now (so a replayed answer never outlives a revocation)."""
+    return f"license:{verified_license(key_token, timestamp(utcnow()), region).license.license_id}"
+
+
 def validate(body: schemas.ValidateRequest) -> schemas.Validation:
     """An invalid key is an answer, not an error, and never carries claims."""
     try:

@@ -295,8 +295,10 @@ class UsageReceipt(StoredModel):
         table_name = "usage"
         billing_mode = "PAY_PER_REQUEST"
 
-    counter_key = UnicodeAttribute(hash_key=True)  # <licenseId>#<meter>#receipt#<sha256>
+    counter_key = UnicodeAttribute(hash_key=True)  # <licenseId>#receipt#<sha256>
     period = UnicodeAttribute(range_key=True)
+    #: What the key was used for: a reuse for another meter or quantity is refused.
+    meter = UnicodeAttribute(null=True)
     quantity = NumberAttribute()
     used = NumberAttribute(null=True)
     expires_ttl = TTLAttribute(null=True)

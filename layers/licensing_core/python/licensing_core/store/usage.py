@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from licensing_core.domain.errors import TooManyRequests
+from licensing_core.domain.errors import IdempotencyKeyReused, TooManyRequests
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import UsageReceipt, UsageRecord
 from licensing_core.store.transaction import Transaction
@@ -51,11 +51,12 @@ class Counter:
 def add(counter: Counter, quantity: int, idempotency_key: str) -> tuple[int, bool]:
     """Count ``quantity`` if it fits the limit: ``(used after, replayed)``. A replay
     answers what the first report answered (or the current count, if the first is still
-    finishing)."""
+    finishing); the key reused for another meter or quantity of the license is refused."""
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()
     receipt = UsageReceipt(
-        f"{counter.key}#receipt#{digest}",
+        f"{counter.license_id}#receipt#{digest}",
         counter.period,
+        meter=counter.meter,
         quantity=quantity,
         expires_ttl=_expiry(counter),
     )
@@ -83,6 +84,11 @@ def add(counter: Counter, quantity: int, idempotency_key: str) -> tuple[int, boo
         transaction.run()
     except _Counted:
         first = _get(UsageReceipt, receipt.counter_key, counter.period)
+        if first is not None and (first.meter, int(first.quantity)) != (counter.meter, quantity):
+            raise IdempotencyKeyReused(
+                "this idempotencyKey already counted another report "
+                f"({first.meter}: {int(first.quantity)})"
+            ) from None
         used = first.used if first is not None and first.used is not None else _used(counter)
         return int(used), True
     except _OverQuota:
