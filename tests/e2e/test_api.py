@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import stat
 import time
 import uuid
@@ -97,6 +98,18 @@ def test_docs_page_is_html(local_server: LocalServer) -> None:
     assert reply.status == 200
     assert reply.headers["content-type"].startswith("text/html")
     assert "<html" in reply.body.lower()
+
+
+def test_docs_files_come_through_the_gateway_whole(local_server: LocalServer) -> None:
+    from swagger_ui_bundle import swagger_ui_path
+
+    page = local_server.request("GET", "/docs").body
+    (bundle,) = re.findall(r'src="(docs/swagger-ui-bundle\.[0-9a-f]+\.js)"', page)
+    reply = local_server.request("GET", f"/{bundle}")  # urllib asks for identity
+    assert reply.status == 200 and reply.headers["content-type"].startswith("text/javascript")
+    assert "content-encoding" not in reply.headers
+    assert reply.body == (swagger_ui_path / "swagger-ui-bundle.js").read_text("utf-8")
+    assert_problem(local_server.request("GET", "/docs/swagger-ui-bundle.js"), 404, "NOT_FOUND")
 
 
 # --- Authentication and authorization ----------------------------------------------
