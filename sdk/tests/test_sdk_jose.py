@@ -110,6 +110,37 @@ def test_claims_that_are_not_an_object_are_refused(issuer: Issuer) -> None:
     assert code_of(issuer, issuer.sign_raw(header, ["a", "b"])) == "MALFORMED"
 
 
+def test_every_token_has_one_spelling(issuer: Issuer) -> None:
+    """A signature spelled with non-zero unused bits decodes to the same bytes: refused."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    token = issuer.sign(license_claims())
+    signing_input, _, signature = token.rpartition(".")
+    last = alphabet.index(signature[-1])
+    assert len(signature) % 4 == 2  # 256 bytes: four unused bits in the last character
+    for bits in range(1, 16):
+        respelled = f"{signing_input}.{signature[:-1]}{alphabet[last | bits]}"
+        assert code_of(issuer, respelled) == "MALFORMED"
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        ('{"alg": "RS256", "kid": "key-1", "typ": "license+jwt"}', ', "sub": "lic_2"}'),
+        ('{"alg": "RS256", "kid": "key-1", "typ": "license+jwt", "typ": "x"}', "}"),
+    ],
+)
+def test_a_member_named_twice_is_refused(issuer: Issuer, header: str, claims: str) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    body = json.dumps(license_claims())[:-1] + claims
+    signing_input = f"{b64(header.encode())}.{b64(body.encode())}"
+    signature = issuer.key.get_op_key("sign").sign(
+        signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()
+    )
+    assert code_of(issuer, f"{signing_input}.{b64(signature)}") == "MALFORMED"
+
+
 def test_the_raw_signer_agrees_with_jwcrypto(issuer: Issuer) -> None:
     header = {"alg": "RS256", "kid": "key-1", "typ": "license+jwt"}
     assert verify(issuer, issuer.sign_raw(header, license_claims()))["sub"] == "lic_1"

@@ -67,3 +67,32 @@ def test_b64url_decode_refuses_standard_alphabet_and_padding() -> None:
     for bad in ("a+b/", "YQ==", ""):
         with pytest.raises(TokenError):
             b64url_decode(bad)
+
+
+def _spellings(data: bytes) -> list[str]:
+    """Every base64url text that a lenient decoder reads as ``data``."""
+    from licensing_core.tokens.jose import b64url_encode
+
+    canonical = b64url_encode(data)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    unused = {2: 4, 3: 2}.get(len(canonical) % 4, 0)  # low bits of the last character
+    last = alphabet.index(canonical[-1])
+    return [canonical[:-1] + alphabet[last | bits] for bits in range(1, 2**unused)]
+
+
+@pytest.mark.parametrize("data", [b"\x00", b"ab", b"\xff" * 255, b"x" * 256])
+def test_base64url_has_one_spelling(data: bytes) -> None:
+    from licensing_core.tokens.jose import b64url_encode
+
+    assert b64url_decode(b64url_encode(data)) == data
+    for other in _spellings(data):
+        with pytest.raises(TokenError, match="canonical"):
+            b64url_decode(other)
+
+
+def test_a_header_naming_a_member_twice_is_refused() -> None:
+    from licensing_core.tokens.jose import b64url_encode
+
+    header = b64url_encode(b'{"alg":"RS256","alg":"none"}')
+    with pytest.raises(TokenError, match="more than once"):
+        compact_header(f"{header}.e30.c2ln", max_bytes=1000)

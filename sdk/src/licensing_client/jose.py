@@ -55,14 +55,18 @@ KeyResolver = Callable[[str], rsa.RSAPublicKey | None]
 
 
 def b64url_decode(segment: str) -> bytes:
-    """Strict base64url (no padding in the input, no characters outside the alphabet)."""
+    """Strict, canonical base64url: no padding in the input, no characters outside the
+    alphabet, unused low bits zero (every token has one spelling)."""
     try:
-        return binascii.a2b_base64(
+        data = binascii.a2b_base64(
             segment.encode("ascii").translate(_URL_TO_STD) + _PADDING[len(segment) % 4],
             strict_mode=True,
         )
     except (binascii.Error, ValueError) as error:  # UnicodeEncodeError is a ValueError
         raise InvalidToken("not base64url", code="MALFORMED") from error
+    if b64url_encode(data) != segment:
+        raise InvalidToken("not canonical base64url", code="MALFORMED")
+    return data
 
 
 def b64url_encode(data: bytes) -> str:
@@ -76,12 +80,20 @@ _STD_TO_URL = str.maketrans("+/", "-_")
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data)
-    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError
+        value = json.loads(data, object_pairs_hook=_unique_members)
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, a member twice
         raise InvalidToken(f"{what} is not JSON", code="MALFORMED") from error
     if not isinstance(value, dict):
         raise InvalidToken(f"{what} is not a JSON object", code="MALFORMED")
     return value
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One spelling per token: a member named twice would read differently elsewhere."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        raise ValueError("a member appears more than once")
+    return members
 
 
 def _typ_of(value: object) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from urllib.parse import parse_qsl
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
-from licensing_core import telemetry
+from licensing_core import strict_json, telemetry
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
@@ -288,7 +287,9 @@ def _json_object(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
             "send the body as application/json",
         )
     try:
-        document = json.loads(raw)
+        document = strict_json.loads(raw)
+    except strict_json.DuplicateMember as error:
+        raise HttpProblem(400, "DUPLICATE_MEMBER", "Duplicate member", str(error)) from error
     except (UnicodeDecodeError, ValueError, RecursionError) as error:  # too deep, too long
         raise HttpProblem(
             400, "MALFORMED_JSON", "Malformed JSON", f"the body is not valid JSON: {error}"

@@ -7,7 +7,6 @@ issuer and the JWKS URL are configured separately.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from jwcrypto import jws
 from jwcrypto.common import JWException
 
+from licensing_core import strict_json
 from licensing_core.domain.errors import Unauthenticated
 from licensing_core.identity.jwks import JwksClient
 from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
@@ -126,7 +126,7 @@ class OidcVerifier:
         try:
             verifier.deserialize(token)
             verifier.verify(key, alg=header["alg"])
-            claims = json.loads(verifier.payload)
+            claims = strict_json.loads(verifier.payload)
         except (JWException, ValueError, UnicodeDecodeError) as error:
             raise TokenError("SIGNATURE_INVALID", "token signature is invalid") from error
         if not isinstance(claims, dict):

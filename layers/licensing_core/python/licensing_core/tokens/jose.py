@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Collection, Mapping
 from typing import Any
+
+from licensing_core import strict_json
 
 
 class TokenError(Exception):
@@ -28,12 +29,17 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(segment: str) -> bytes:
+    """Strict, canonical base64url: unpadded, and the one spelling of its bytes (unused
+    low bits zero), so no token has a second spelling that verifies."""
     if not segment or any(c not in _B64URL for c in segment):
         raise TokenError("MALFORMED", "not base64url")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError) as error:
         raise TokenError("MALFORMED", "not base64url") from error
+    if b64url_encode(data) != segment:
+        raise TokenError("MALFORMED", "not canonical base64url (non-zero unused bits)")
+    return data
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -46,10 +52,13 @@ def compact_header(token: str, *, max_bytes: int, segments: int = 3) -> dict[str
     parts = token.split(".")
     if len(parts) != segments:
         raise TokenError("MALFORMED", f"expected {segments} dot-separated segments")
+    for part in parts[1:]:  # one spelling per segment (an empty one is refused later)
+        if part:
+            b64url_decode(part)
     try:
-        header = json.loads(b64url_decode(parts[0]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise TokenError("MALFORMED", "header is not JSON") from error
+        header = strict_json.loads(b64url_decode(parts[0]))
+    except ValueError as error:  # not UTF-8, not JSON, a member twice
+        raise TokenError("MALFORMED", f"header is not JSON: {error}") from error
     if not isinstance(header, dict):
         raise TokenError("MALFORMED", "header is not a JSON object")
     return header

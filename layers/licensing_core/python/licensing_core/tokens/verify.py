@@ -8,13 +8,13 @@ bounded before parsing, ``exp`` required, ``iss`` checked.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from licensing_core import strict_json
 from licensing_core.settings import get_settings
 from licensing_core.tokens.jose import (
     TokenError,
@@ -57,9 +57,9 @@ def verify_token(
     except (InvalidSignature, UnicodeEncodeError) as error:
         raise TokenError("SIGNATURE_INVALID", "token signature is invalid") from error
     try:
-        claims = json.loads(b64url_decode(signing_input.partition(".")[2]))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise TokenError("MALFORMED", "token claims are not JSON") from error
+        claims = strict_json.loads(b64url_decode(signing_input.partition(".")[2]))
+    except ValueError as error:  # not UTF-8, not JSON, a member twice
+        raise TokenError("MALFORMED", f"token claims are not JSON: {error}") from error
     if not isinstance(claims, dict):
         raise TokenError("MALFORMED", "token claims are not a JSON object")
     check_registered_claims(
