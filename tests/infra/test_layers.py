@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from licensing_core.http.docs import SWAGGER_FILES
+
 from cdk.layers import PipLayerBundler, runtime_requirements
 from cdk.paths import CORE_LAYER_DIR
 from tests.infra.cloud_assembly import file_tree
@@ -45,6 +47,13 @@ def test_dependency_layer_holds_the_runtime_dependencies(layer_dirs: dict[str, P
         assert (site / package).is_dir(), package
     installed = {_top_level(path) for path in site.glob("*.dist-info")}
     assert {_project(requirement) for requirement in runtime_requirements()} <= installed
+
+
+def test_dependency_layer_holds_swagger_ui_for_the_docs_page(layer_dirs: dict[str, Path]) -> None:
+    """``GET /docs/{asset}`` serves these files from the layer in AWS (no CDN, no Docker)."""
+    (vendor,) = (layer_dirs["dependencies"] / "python" / "swagger_ui_bundle" / "vendor").iterdir()
+    for name in SWAGGER_FILES:
+        assert (vendor / name).stat().st_size > 10_000, name
 
 
 def test_dependency_layer_is_built_for_arm64(layer_dirs: dict[str, Path]) -> None:

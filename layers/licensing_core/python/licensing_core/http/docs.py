@@ -20,7 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 from licensing_core.domain.errors import NotFound
 
 #: Swagger UI's files the page loads.
-_SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
+SWAGGER_FILES = ("swagger-ui-bundle.js", "swagger-ui.css")
 #: Our own script: starts Swagger UI once its bundle has loaded; when it has not, the
 #: page's link to the document stays. No validator badge (it is another origin).
 _INIT = (
@@ -66,7 +66,7 @@ def _asset(file_name: str, data: bytes) -> Asset:
 
 @cache
 def _by_file() -> dict[str, Asset]:
-    files = {name: (swagger_ui_path / name).read_bytes() for name in _SWAGGER_FILES}
+    files = {name: (swagger_ui_path / name).read_bytes() for name in SWAGGER_FILES}
     files["docs.js"] = _INIT.encode()
     return {name: _asset(name, data) for name, data in files.items()}
 
