@@ -12,6 +12,7 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from licensing_core import openapi
 from licensing_core.settings import reset_settings
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import KmsSigner, get_signer
@@ -39,6 +40,22 @@ def test_license_configuration_points_at_this_api(aws: CognitoPool) -> None:
     assert document["jwks_uri"] == "https://api.test/.well-known/jwks.json"
     assert document["token_signing_alg_values_supported"] == ["RS256"]
     assert document["token_encryption_enc_values_supported"] == ["A256CBC-HS512"]
+
+
+def test_license_configuration_keeps_the_seeds_names_beside_ours(aws: CognitoPool) -> None:
+    """Clients written against the seed read its names: same values as ours."""
+    document = invoke("GET", "/.well-known/license-configuration").json
+    assert document["activate_endpoint"] == document["activation_endpoint"]
+    assert document["activate_endpoint"] == "https://api.test/license-activations/activate"
+    assert document["signing_algorithms"] == document["token_signing_alg_values_supported"]
+    assert document["encryption_algorithms"] == [
+        *document["token_encryption_alg_values_supported"],
+        *document["token_encryption_enc_values_supported"],
+    ]
+    assert document["encryption_algorithms"] == ["RSA-OAEP", "A256CBC-HS512"]
+    described = openapi.build()["components"]["schemas"]["LicenseConfiguration"]["properties"]
+    for alias in ("activate_endpoint", "signing_algorithms", "encryption_algorithms"):
+        assert "kept for clients written against the seed" in described[alias]["description"]
 
 
 def test_openapi_and_docs_are_served(aws: CognitoPool) -> None:

@@ -21,6 +21,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationInfo,
+    computed_field,
     field_validator,
     model_validator,
 )
@@ -700,6 +701,34 @@ class LicenseConfiguration(ApiModel):
     token_encryption_alg_values_supported: list[str]
     token_encryption_enc_values_supported: list[str]
     token_types_supported: list[str]
+
+    # The seed's names, kept for clients written against it: derived, so always equal.
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Alias of `activation_endpoint`, kept for clients written against the seed."
+    )
+    @property
+    def activate_endpoint(self) -> str:
+        return self.activation_endpoint
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Alias of `token_signing_alg_values_supported`, kept for clients written "
+        "against the seed."
+    )
+    @property
+    def signing_algorithms(self) -> list[str]:
+        return list(self.token_signing_alg_values_supported)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="`token_encryption_alg_values_supported` followed by "
+        "`token_encryption_enc_values_supported` (key and content algorithms of machine "
+        "tokens), kept for clients written against the seed."
+    )
+    @property
+    def encryption_algorithms(self) -> list[str]:
+        return [
+            *self.token_encryption_alg_values_supported,
+            *self.token_encryption_enc_values_supported,
+        ]
 
 
 class OpenApiDocument(ApiModel):

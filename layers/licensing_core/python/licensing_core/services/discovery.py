@@ -5,7 +5,8 @@ from __future__ import annotations
 from licensing_core import schemas
 from licensing_core.domain.licenses import ACTIVATION_TOKEN_TYPE, LICENSE_TOKEN_TYPE
 from licensing_core.settings import get_settings
-from licensing_core.tokens.signer import get_signer
+from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
+from licensing_core.tokens.signer import ALGORITHM, get_signer
 
 
 def jwks() -> schemas.JwkSet:
@@ -21,8 +22,8 @@ def license_configuration(base_url: str) -> schemas.LicenseConfiguration:
         deactivation_endpoint=f"{base_url}/license-activations/deactivate",
         heartbeat_endpoint=f"{base_url}/license-keys/heartbeat",
         openapi_uri=f"{base_url}/openapi.json",
-        token_signing_alg_values_supported=["RS256"],
-        token_encryption_alg_values_supported=["RSA-OAEP"],
-        token_encryption_enc_values_supported=["A256CBC-HS512"],
+        token_signing_alg_values_supported=[ALGORITHM],
+        token_encryption_alg_values_supported=[KEY_ALGORITHM],
+        token_encryption_enc_values_supported=[CONTENT_ALGORITHM],
         token_types_supported=[LICENSE_TOKEN_TYPE, ACTIVATION_TOKEN_TYPE],
     )
