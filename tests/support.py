@@ -170,3 +170,9 @@ def seeded_license(product_id: str, tier_id: str) -> tuple[str, str]:
         actor="test",
     )
     return key.license_id, key.key_token
+
+
+def full_width(text: str) -> str:
+    """``text`` as an East Asian input method types it: printable ASCII as its full-width
+    form (U+FF01..FF5E), which NFKC maps back."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from licensing_core.domain.emails import InvalidEmail, email_key
+
 from licensing_cli.client import ApiClient, ApiError
 from licensing_cli.errors import CliError, Exit
 
@@ -77,16 +79,25 @@ class Resolver:
         )
 
     def customer(self, ref: str, tenant: str = DEFAULT_TENANT) -> str:
-        """The customer id of an id, or of an email within ``tenant``."""
+        """The customer id of an id, or of an email within ``tenant`` (in any of its
+        forms: matched by key, as the service does)."""
         if "@" not in ref:
             return ref
-        key = (tenant, ref.strip().lower())
+        key = (tenant, _key(ref))
         if key not in self._customers:
             for item in pages(self.api, f"/tenants/{segment(tenant)}/customers"):
-                self._customers[(tenant, str(item.get("email", "")).lower())] = item["customerId"]
+                self._customers[(tenant, _key(str(item.get("email", ""))))] = item["customerId"]
             if key not in self._customers:
                 raise NotFound(
                     f"no customer with email {ref} in tenant {tenant}",
                     hint="create it with `licensing customers create`, or pass --tenant",
                 )
         return self._customers[key]
+
+
+def _key(email: str) -> str:
+    """The key the service gives an email (an invalid one is matched as written)."""
+    try:
+        return email_key(email)
+    except InvalidEmail:
+        return email

@@ -169,7 +169,7 @@ def test_tenants_and_customers(
     assert created.status == 201, created.text
     customer = created.json
     assert (customer["email"], customer["kind"], customer["status"]) == (
-        "ada@example.com",
+        "Ada@Example.COM",  # as typed (stripped); unique by its key
         "human",
         "active",
     )

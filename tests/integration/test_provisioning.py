@@ -155,7 +155,7 @@ def test_signing_up_in_a_tenant_with_a_policy_provisions_the_license(
     assert sign_up(event) == event  # Cognito needs its event back
     (customer,) = CustomerRecord.scan()
     assert (customer.email, customer.subject, customer.tenant_id) == (
-        "new.user@example.com",
+        "New.User@Example.com",  # as the account has it; unique by its key
         "sub-1",
         provisioned_tenant,
     )

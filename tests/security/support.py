@@ -237,6 +237,14 @@ def assert_invalid_key(reply: Reply, code: str | Iterable[str], *, token: str) -
     assert_no_leak(reply, [token])
 
 
+def clear_of_window_edge(window_seconds: int = 3600, margin: float = 20) -> None:
+    """Wait out the end of the current fixed rate-limit window (registration counts per
+    hour) when it is less than ``margin`` seconds away, so a test's attempts share one."""
+    left = window_seconds - time.time() % window_seconds
+    if left < margin:
+        time.sleep(left + 1)
+
+
 # --- The world the attacks run against --------------------------------------------
 
 

@@ -7,7 +7,6 @@ mass-assigned. Services take and return these models; the HTTP edge serializes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -26,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.alias_generators import to_camel
+
+from licensing_core.domain.emails import email_key
 
 
 class ApiModel(BaseModel):
@@ -54,25 +55,14 @@ Money = Annotated[StrictInt, Field(ge=0, le=10**12, description="Integer minor u
 Count = Annotated[StrictInt, Field(ge=1, le=10**9)]
 
 
-def _normalize_email(value: str) -> str:
-    value = value.strip().lower()
-    local, _, domain = value.rpartition("@")
-    if (
-        not local
-        or "." not in domain
-        or any(c.isspace() or c in '<>()[],;:\\"' for c in value)
-        # Control, format (zero-width, bidi), separator and unassigned characters would
-        # make invisible twins of one address (past the EMAIL# uniqueness guard and the
-        # per-email registration limit).
-        or any(unicodedata.category(c)[0] in "CZ" for c in value)
-    ):
-        raise ValueError("not a valid email address")
-    return value
+def _email(value: str) -> str:
+    """An address as typed (for display), once :func:`email_key` accepts it: every
+    uniqueness check, lookup and rate limit uses that key, never this form."""
+    email_key(value)
+    return value.strip()
 
 
-Email = Annotated[
-    str, StringConstraints(min_length=3, max_length=254), AfterValidator(_normalize_email)
-]
+Email = Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_email)]
 #: A region code: ``eu``, ``us-east-1``.
 _REGION = r"^[a-z]{2}(-[a-z0-9]{1,16}){0,3}$"
 Region = Annotated[str, StringConstraints(pattern=_REGION)]
@@ -787,7 +777,7 @@ class RegisterRequest(RequestModel):
     @classmethod
     def _confirmed(cls, value: str | None, info: ValidationInfo) -> str | None:
         email = info.data.get("email")
-        if value is not None and email is not None and value != email:
+        if value is not None and email is not None and email_key(value) != email_key(email):
             raise ValueError("the two email addresses differ")
         return value
 

@@ -73,6 +73,8 @@ SCRIPT = """
   const button = form.querySelector("button[type=submit]");
   const fields = ["email", "emailConfirmation"];
   const value = (name) => form.elements.namedItem(name).value.trim();
+  // a hint only: the service compares the addresses' keys (NFKC, case folded)
+  const address = (name) => value(name).normalize("NFKC").toLowerCase();
   const say = (text, kind) => { status.textContent = text; status.className = kind; };
   const setError = (name, message) => {
     const input = form.elements.namedItem(name);
@@ -90,7 +92,7 @@ SCRIPT = """
     event.preventDefault();
     fields.forEach((name) => setError(name, ""));
     if (!form.reportValidity()) return;
-    if (value("email").toLowerCase() !== value("emailConfirmation").toLowerCase()) {
+    if (address("email") !== address("emailConfirmation")) {
       setError("emailConfirmation", "The two email addresses differ.");
       say("Please correct the highlighted field.", "error");
       form.elements.namedItem("emailConfirmation").focus();
@@ -110,7 +112,7 @@ SCRIPT = """
       });
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
-        document.getElementById("success-email").textContent = value("email").toLowerCase();
+        document.getElementById("success-email").textContent = value("email");
         const expiry = document.getElementById("success-expiry");
         expiry.dateTime = body.expiresAt;
         expiry.textContent = new Date(body.expiresAt).toLocaleString(

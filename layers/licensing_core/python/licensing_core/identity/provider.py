@@ -54,8 +54,9 @@ class ProviderUser:
 
 
 class IdentityProvider(Protocol):
-    """What the service asks of an identity provider; every email is already normalized
-    (lower case), every subject is the provider's ``sub``."""
+    """What the service asks of an identity provider; every email it is given is already
+    normalized (:func:`~licensing_core.domain.emails.email_key`), every subject is the
+    provider's ``sub``."""
 
     def invite(self, email: str) -> str:
         """Create an account for ``email`` (marked verified: the invitation proves it)

@@ -256,13 +256,15 @@ def identity_for(
 ) -> CustomerRecord:
     """The identity of an identity-provider account: the one bound to its subject, else
     the one with its email in ``tenant`` (bound now), else a new one (provisioned by the
-    tenant's policy). Safe to call again for the same account."""
-    email_key = f"EMAIL#{tenant}#{email}"
+    tenant's policy, with ``email`` as given). Safe to call again for the same account.
+
+    Any form of the email finds the identity (see :mod:`licensing_core.domain.emails`)."""
+    email_unique = store.email_unique_key(tenant, email)
     for _ in range(WRITE_ATTEMPTS):
         owner = claims_store.unique_owner(f"SUBJECT#{subject}")
         if owner is not None:
             return store.get_customer(owner)
-        owner = claims_store.unique_owner(email_key)
+        owner = claims_store.unique_owner(email_unique)
         if owner is not None:
             customer = store.get_customer(owner)
             if customer.subject is not None and customer.subject != subject:

@@ -6,7 +6,9 @@ against per-IP and per-email rate limits, asks the identity provider to invite t
 email (an existing account is not created again, and the answer never says whether
 there was one), and stores a pending claim for (email, product). The customer sets a
 password at the provider, signs in, and ``POST /user/claim-license`` matches the
-verified email of the caller to the claim and issues the license.
+verified email of the caller to the claim and issues the license. Every form of one
+address is that address: the limit, the invitation and the claim use its key
+(:func:`~licensing_core.domain.emails.email_key`).
 
 Exactly one license per claim, however often and concurrently it is claimed: the
 claim first moves ``pending`` -> ``claiming`` with a conditional write that takes a
@@ -31,6 +33,7 @@ from datetime import datetime, timedelta
 from pynamodb.expressions.condition import Condition
 
 from licensing_core import schemas
+from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import (
     Conflict,
     DomainError,
@@ -191,6 +194,7 @@ def register(body: schemas.RegisterRequest, source_ip: str) -> Registered:
     settings = get_settings()
     now = utcnow()
     window = settings.register_window_seconds
+    email = email_key(body.email)
     store.hit(
         "register#ip",
         source_ip or "unknown",
@@ -200,13 +204,13 @@ def register(body: schemas.RegisterRequest, source_ip: str) -> Registered:
     )
     store.hit(
         "register#email",
-        body.email,
+        email,
         limit=settings.register_limit_per_email,
         window_seconds=window,
         now=now,
     )
-    subject = provider.invite(body.email)
-    claim = _store_claim(body.email, chosen, subject, now)
+    subject = provider.invite(email)
+    claim = _store_claim(email, chosen, subject, now)
     return Registered(
         schemas.RegistrationAccepted(claim_id=claim.claim_id, expires_at=claim.expires_at),
         chosen,
@@ -261,7 +265,7 @@ def _store_claim(email: str, chosen: Offer, subject: str, now: datetime) -> Pend
 def verified_email(principal: Principal) -> str:
     """The caller's email, as the identity provider vouches for it now (Cognito access
     tokens carry none); without an adapter, the token's ``email`` with
-    ``email_verified: true`` (ID tokens)."""
+    ``email_verified: true`` (ID tokens). As the provider has it, not its key."""
     provider = get_identity_provider()
     if provider is not None:
         user = provider.user(principal.subject)
@@ -275,7 +279,7 @@ def verified_email(principal: Principal) -> str:
         raise EmailNotVerified("the account has no email address")
     if not verified:
         raise EmailNotVerified("verify your email address with the identity provider first")
-    return email.strip().lower()
+    return email.strip()
 
 
 def claim_license(principal: Principal, body: schemas.ClaimRequest) -> schemas.LicenseKey:
@@ -283,7 +287,7 @@ def claim_license(principal: Principal, body: schemas.ClaimRequest) -> schemas.L
     or the one for ``productCode``)."""
     email = verified_email(principal)
     now = utcnow()
-    claim = _choose(_candidates(email, body.product_code), now)
+    claim = _choose(_candidates(email_key(email), body.product_code), now)
     if claim.subject is not None and claim.subject != principal.subject:
         # Registered for another account with this email (e.g. deleted and re-created at
         # the identity provider): register again from the new account.
@@ -294,8 +298,8 @@ def claim_license(principal: Principal, body: schemas.ClaimRequest) -> schemas.L
     return _fulfil(claim, customer, principal, now)
 
 
-def _candidates(email: str, product_code: str | None) -> list[PendingLicenseClaim]:
-    found = store.claims_of(email)
+def _candidates(key: str, product_code: str | None) -> list[PendingLicenseClaim]:
+    found = store.claims_of(key)
     if product_code is not None:
         product_id = catalog_store.find_product_id(product_code)
         found = [claim for claim in found if claim.product_id == product_id]

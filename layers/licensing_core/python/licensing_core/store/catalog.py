@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import AlreadyExists
 from licensing_core.store.base import get_record
 from licensing_core.store.errors import storage_errors
@@ -122,11 +123,17 @@ def get_tenant(tenant_id: str) -> TenantRecord:
     return get_record(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
 
 
+def email_unique_key(tenant_id: str, email: str) -> str:
+    """Emails are unique per tenant by their key (:func:`email_key`): every form of one
+    address is one identity. The key is derived from the stored email, as typed."""
+    return f"EMAIL#{tenant_id}#{email_key(email)}"
+
+
 def insert_customer(customer: CustomerRecord, transaction: Transaction) -> None:
     """Add an identity to ``transaction``, claiming its email (per tenant) and IdP
     subject (globally)."""
     transaction.save(customer, condition=CustomerRecord.customer_id.does_not_exist())
-    email = f"EMAIL#{customer.tenant_id}#{customer.email}"
+    email = email_unique_key(customer.tenant_id, customer.email)
     taken = AlreadyExists("an identity with this email exists in the tenant", code="EMAIL_TAKEN")
     claim(transaction, email, customer.customer_id, taken)
     if customer.subject:

@@ -115,6 +115,7 @@ class CustomerRecord(StoredModel):
 
     customer_id = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
+    #: As typed, for display; unique per tenant by its key (``store.catalog.email_unique_key``).
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     kind = UnicodeAttribute()
@@ -361,7 +362,7 @@ class PendingLicenseClaim(StoredModel):
         table_name = "claims"
         billing_mode = "PAY_PER_REQUEST"
 
-    email = UnicodeAttribute(hash_key=True)  # normalized (lower case)
+    email = UnicodeAttribute(hash_key=True)  # its key: domain.emails.email_key
     product_id = UnicodeAttribute(range_key=True)
     claim_id = UnicodeAttribute()
     product_code = UnicodeAttribute()
