@@ -139,6 +139,9 @@ def _definitely_refused(error: BaseException) -> bool:
     return not isinstance(error, Unreachable)
 
 
+Explain = Callable[[BaseException], tuple[str, str | None]]
+
+
 def run(
     out: Output,
     source: Path,
@@ -146,8 +149,10 @@ def run(
     operation: Operation,
     *,
     keep_going: bool = False,
+    explain: Explain = describe,
 ) -> int:
-    """Apply ``operation`` to every item not yet done; the exit code of the first failure."""
+    """Apply ``operation`` to every item not yet done; the exit code of the first failure.
+    ``explain`` words errors as the single commands do (``Context.describe``)."""
     journal = Journal(source)
     done, pending = journal.state()
     outcomes: list[Outcome] = []
@@ -156,11 +161,11 @@ def run(
         for item in items:
             outcome = _one(journal, operation, item, done, pending, seen)
             outcomes.append(outcome)
-            _report(out, outcome)
+            _report(out, outcome, explain)
             progress.advance(task)
             if outcome.status == "failed" and not keep_going:
                 break
-    return _summary(out, journal, operation, items, outcomes)
+    return _summary(out, journal, operation, items, outcomes, explain)
 
 
 def _one(
@@ -229,7 +234,7 @@ class _Progress:
             self.progress.stop()
 
 
-def _report(out: Output, outcome: Outcome) -> None:
+def _report(out: Output, outcome: Outcome, explain: Explain) -> None:
     """``--json``: one line per row, as it happens."""
     if not out.json_mode:
         return
@@ -237,12 +242,12 @@ def _report(out: Output, outcome: Outcome) -> None:
     line["input"] = outcome.item.label
     line.update(outcome.result)
     if outcome.error is not None:
-        line["error"] = _error_fields(outcome.error)
+        line["error"] = _error_fields(outcome.error, explain)
     out.json_line(line)
 
 
-def _error_fields(error: BaseException) -> dict[str, Any]:
-    fields: dict[str, Any] = {"message": describe(error)[0], "exitCode": int(exit_code(error))}
+def _error_fields(error: BaseException, explain: Explain) -> dict[str, Any]:
+    fields: dict[str, Any] = {"message": explain(error)[0], "exitCode": int(exit_code(error))}
     if isinstance(error, ApiError):
         fields.update(code=error.code, status=error.status)
     return fields
@@ -254,6 +259,7 @@ def _summary(
     operation: Operation,
     items: Sequence[Item],
     outcomes: Iterable[Outcome],
+    explain: Explain,
 ) -> int:
     outcomes = list(outcomes)
     failed = [o for o in outcomes if o.status == "failed"]
@@ -266,7 +272,7 @@ def _summary(
                 "input": o.item.label,
                 "status": o.status,
                 **o.result,
-                "error": describe(o.error)[0] if o.error else None,
+                "error": explain(o.error)[0] if o.error else None,
             }
             for o in outcomes
         ]
@@ -288,7 +294,7 @@ def _summary(
     out.note(", ".join(parts) + f"; journal: {journal.path}")
     if not failed:
         return Exit.OK
-    message, hint = describe(failed[0].error or CliError("failed"))
+    message, hint = explain(failed[0].error or CliError("failed"))
     out.error(f"row {failed[0].item.row} ({failed[0].item.label}): {message}", hint)
     out.note("fix the input and run the same command again: rows already done are skipped")
     return int(exit_code(failed[0].error or CliError("failed")))

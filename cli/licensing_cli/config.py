@@ -34,6 +34,10 @@ PROFILE_KEYS = frozenset(
 )
 LOCAL_STATE_FILE = "state.json"
 LOCAL_STATE_VERSION = 1
+#: The environment variable naming the local server's data directory.
+LOCAL_DIR_ENV = "LICENSING_LOCAL_DIR"
+#: The data directory ``make run`` uses, in the repository root.
+LOCAL_DIR_NAME = ".local"
 
 
 def config_dir(env: Mapping[str, str]) -> Path:
@@ -96,13 +100,45 @@ class LocalServer:
     admin_password: str
 
 
+def installed_repository() -> Path | None:
+    """The repository checkout this package runs from (``pip install -e``, or the source
+    tree on the path); None when installed as a plain package."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "local" / "__main__.py").is_file() else None
+
+
+def find_local_dir(explicit: Path | None, env: Mapping[str, str], cwd: Path | None = None) -> Path:
+    """The local server's data directory, first found wins: ``--data-dir``,
+    ``$LICENSING_LOCAL_DIR``, then the first ``.local`` holding a ``state.json`` in the
+    current directory or one of its parents, then in the repository this CLI was
+    installed from (so ``--local`` works from anywhere on the machine that ran ``make run``)."""
+    if explicit is not None:
+        return explicit
+    if env.get(LOCAL_DIR_ENV):
+        return Path(env[LOCAL_DIR_ENV])
+    here = cwd or Path.cwd()
+    places = [here, *here.parents]
+    repository = installed_repository()
+    if repository is not None and repository not in places:
+        places.append(repository)
+    for place in places:
+        if (place / LOCAL_DIR_NAME / LOCAL_STATE_FILE).is_file():
+            return place / LOCAL_DIR_NAME
+    searched = f"{here} or its parents" + (f", nor in {repository}" if repository else "")
+    raise UsageError(
+        f"no local server found: no {LOCAL_DIR_NAME}/{LOCAL_STATE_FILE} in {searched}",
+        hint=f"start one with `make run`, or name its data directory with --data-dir "
+        f"or {LOCAL_DIR_ENV}",
+    )
+
+
 def load_local_server(data_dir: Path) -> LocalServer:
     """Read ``<data_dir>/state.json`` of a running local server.
 
     The CLI reads the file itself (rather than importing ``local.state``) because it
     is installed as a package of its own, without the repository's ``local`` tree."""
     path = data_dir.expanduser() / LOCAL_STATE_FILE
-    start = "start it with `make run` (or pass the right --data-dir)"
+    start = f"start it with `make run` (or name the right one: --data-dir or {LOCAL_DIR_ENV})"
     try:
         raw: Any = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:

@@ -3,6 +3,8 @@
 Precedence, first wins:
   URL:   --url, --local (the server's state.json), $LICENSING_URL, the profile's ``url``
   token: --token, --local (a fresh admin token), $LICENSING_TOKEN, the profile's cached login
+  local data directory: --data-dir, $LICENSING_LOCAL_DIR, ``.local`` found upwards from
+  the current directory, then in the repository the CLI was installed from
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ import httpx
 
 from licensing_cli.auth import TokenCache, password_login
 from licensing_cli.client import DEFAULT_TIMEOUT, ApiClient
-from licensing_cli.config import LocalServer, Profile, config_dir, load_local_server, load_profile
-from licensing_cli.errors import UsageError
+from licensing_cli.config import (
+    LocalServer,
+    Profile,
+    config_dir,
+    find_local_dir,
+    installed_repository,
+    load_local_server,
+    load_profile,
+)
+from licensing_cli.errors import UsageError, describe, step_up_remedy
 from licensing_cli.output import Output
 
 
@@ -32,26 +42,28 @@ class Options:
     profile: str | None = None
     local: bool = False
     mfa: bool = False
-    data_dir: Path = Path(".local")
+    data_dir: Path | None = None  #: None: found (see :func:`find_local_dir`)
     json: bool = False
     timeout: float = DEFAULT_TIMEOUT
 
 
-def local_mfa() -> Callable[[str], str]:
+def local_mfa(data_dir: Path) -> Callable[[str], str]:
     """``local.aws.with_mfa`` of the repository ``make run`` serves from: it re-signs a
     local Cognito token as if just signed in with MFA (moto's Cognito cannot do MFA).
-    The console script does not have the repository on its path, so the current
-    directory is tried, as for ``--data-dir .local``."""
+    The console script may not have the repository on its path: it is looked for where
+    the CLI was installed from, around the data directory, then in the current directory."""
     try:
         from local.aws import with_mfa
     except ImportError:
-        if not (Path.cwd() / "local" / "aws.py").is_file():
+        places = (installed_repository(), data_dir.resolve().parent, Path.cwd())
+        root = next((p for p in places if p and (p / "local" / "aws.py").is_file()), None)
+        if root is None:
             raise UsageError(
                 "--local --mfa needs the repository's `local` package",
-                hint="run it from the repository root, or pass "
+                hint="install the CLI from the repository (pip install -e), or pass "
                 '--token "$(python -m local token --mfa)"',
             ) from None
-        sys.path.insert(0, str(Path.cwd()))
+        sys.path.insert(0, str(root))
         from local.aws import with_mfa
     return cast(Callable[[str], str], with_mfa)
 
@@ -78,8 +90,12 @@ class Context:
         return TokenCache(config_dir(self.env), self.profile.name)
 
     @cached_property
+    def local_dir(self) -> Path:
+        return find_local_dir(self.options.data_dir, self.env)
+
+    @cached_property
     def local_server(self) -> LocalServer:
-        return load_local_server(self.options.data_dir)
+        return load_local_server(self.local_dir)
 
     @cached_property
     def url(self) -> str:
@@ -110,8 +126,14 @@ class Context:
                 endpoint=server.aws_endpoint,
                 method="local",
             ).access_token
-            return local_mfa()(token) if self.options.mfa else token
+            return local_mfa(self.local_dir)(token) if self.options.mfa else token
         return self.env.get("LICENSING_TOKEN") or self.token_cache.valid_token()
+
+    def describe(self, error: BaseException) -> tuple[str, str | None]:
+        """``(message, hint)`` for an error; a step-up challenge says what to do with
+        the token in use (``--mfa`` when ``--local`` mints it, else ``login --mfa``)."""
+        local = self.options.local and not self.options.token
+        return describe(error, step_up_remedy(local=local, mfa=self.options.mfa))
 
     @cached_property
     def api(self) -> ApiClient:

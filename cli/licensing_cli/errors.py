@@ -16,6 +16,7 @@ class Exit(IntEnum):
     AUTH = 3  #: not logged in, expired login, 401 or 403
     SERVER = 4  #: 5xx, or the API (or Cognito) could not be reached
     STEP_UP = 5  #: the action needs a stronger, more recent login
+    DRIFT = 6  #: ``licenses audit``: the key's claims differ from the database
     BUG = 70  #: an unexpected error in the CLI itself (EX_SOFTWARE)
 
 
@@ -26,7 +27,10 @@ exit codes:
   2  usage error: bad arguments, configuration or input file
   3  authentication error: not logged in, expired login, 401 or 403
   4  server error (5xx) or the API/Cognito could not be reached
-  5  step-up required: the action needs a recent MFA login (licensing login --mfa)
+  5  step-up required: the action needs a recent MFA login (licensing login --mfa;
+     with --local: the same command with --mfa)
+  6  licenses audit found drift: the key's claims differ from the database
+     (an encrypted key, which cannot be compared, is not drift: 0)
  70  a bug in this CLI (with a traceback): please report it"""
 
 
@@ -78,9 +82,26 @@ def duration(seconds: int) -> str:
 _MFA_ACR = ("mfa", "phr", "phrh", "multi-factor", "aal2", "aal3")
 
 
-def explain_step_up(acr_values: list[str], max_age: int | None) -> str:
+#: How to get a stronger login, unless the caller knows better (``--local``).
+LOGIN_WITH_MFA = "run `licensing login --mfa` and try again"
+
+
+def step_up_remedy(*, local: bool, mfa: bool) -> str:
+    """What to do about a step-up challenge. ``--local`` mints its own token, so there
+    the answer is ``--mfa``, not ``licensing login --mfa`` (the local pool has no MFA)."""
+    if not local:
+        return LOGIN_WITH_MFA
+    if mfa:
+        return "--mfa was given, so the server wants more than a fresh MFA login (see below)"
+    return "run the same command with --mfa and try again"
+
+
+def explain_step_up(
+    acr_values: list[str], max_age: int | None, remedy: str = LOGIN_WITH_MFA
+) -> str:
     """Plain words for an RFC 9470 challenge, e.g. "this action needs a stronger login
-    (MFA) within the last 5 minutes; run `licensing login --mfa`"."""
+    (MFA) within the last 5 minutes; run `licensing login --mfa` and try again"; ``remedy``
+    is the part after the semicolon."""
     strength = "a stronger login (MFA)"
     if acr_values and not any(marker in v.lower() for v in acr_values for marker in _MFA_ACR):
         strength = f"a stronger login (authentication level {' or '.join(acr_values)})"
@@ -90,13 +111,15 @@ def explain_step_up(acr_values: list[str], max_age: int | None) -> str:
         when = " made just now"
     else:
         when = f" within the last {duration(max_age)}"
-    return f"this action needs {strength}{when}; run `licensing login --mfa` and try again"
+    return f"this action needs {strength}{when}; {remedy}"
 
 
-def describe(error: BaseException) -> tuple[str, str | None]:
-    """``(message, hint)`` for an error, as printed on stderr."""
+def describe(error: BaseException, step_up: str = LOGIN_WITH_MFA) -> tuple[str, str | None]:
+    """``(message, hint)`` for an error, as printed on stderr; ``step_up`` is what to do
+    about a step-up challenge (see :func:`step_up_remedy`)."""
     if isinstance(error, StepUpRequired):
-        return explain_step_up(error.acr_values, error.max_age), f"server said: {error.detail}"
+        message = explain_step_up(error.acr_values, error.max_age, step_up)
+        return message, f"server said: {error.detail}"
     if isinstance(error, ApiError):
         message = f"{error.detail} ({error.code}, HTTP {error.status})"
         for item in error.field_errors:

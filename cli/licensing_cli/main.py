@@ -13,11 +13,11 @@ from typing import TextIO
 import httpx
 
 from licensing_cli import __version__
-from licensing_cli.client import ApiError, StepUpRequired, Unreachable
+from licensing_cli.client import ApiError, Unreachable
 from licensing_cli.commands import GROUPS
 from licensing_cli.commands.common import Registry
 from licensing_cli.context import Context, Options
-from licensing_cli.errors import EXIT_CODES_HELP, CliError, Exit, describe, exit_code
+from licensing_cli.errors import EXIT_CODES_HELP, CliError, Exit, exit_code
 from licensing_cli.output import Output
 
 DESCRIPTION = """\
@@ -30,7 +30,10 @@ configuration (first found wins):
   profiles  $XDG_CONFIG_HOME/licensing/config.toml (~/.config/licensing/config.toml),
             one [table] per profile; --profile or $LICENSING_PROFILE picks one
   --local   use `make run`'s server: URL and a fresh admin token from <data-dir>/state.json;
-            add --mfa for step-up actions (a token as if just signed in with MFA)
+            add --mfa for step-up actions (a token as if just signed in with MFA).
+            The data dir: --data-dir, $LICENSING_LOCAL_DIR, else the first .local/state.json
+            in the current directory or its parents, else in the repository the CLI
+            was installed from
 
 output: tables for people; --json prints the API's JSON as is (errors: the problem
 document on stdout, the explanation on stderr); bulk commands print one JSON line per row.
@@ -56,7 +59,11 @@ def global_options() -> argparse.ArgumentParser:
         "--local", action="store_true", default=suppress, help="talk to `make run`'s server"
     )
     group.add_argument(
-        "--data-dir", type=Path, default=suppress, help="the local server's data dir (.local)"
+        "--data-dir",
+        type=Path,
+        default=suppress,
+        help="the local server's data dir (default: $LICENSING_LOCAL_DIR, else .local "
+        "found upwards from here, else in the repository the CLI was installed from)",
     )
     group.add_argument(
         "--mfa",
@@ -131,10 +138,7 @@ def main(
     except (ApiError, Unreachable, CliError) as error:
         if out.json_mode and isinstance(error, ApiError) and error.body is not None:
             out.raw(error.text)
-        message, hint = describe(error)
-        if isinstance(error, StepUpRequired) and options.local and not options.mfa:
-            message = message.replace("`licensing login --mfa`", "the same command with --mfa")
-        out.error(message, hint)
+        out.error(*ctx.describe(error))
         return int(exit_code(error))
     except KeyboardInterrupt:
         out.error("interrupted", "run the same command again to resume a bulk operation")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -211,15 +212,16 @@ def test_audit_drift_is_shown_as_a_diff(cli: Cli, catalog: Catalog) -> None:
     assert "consistent" in ok(cli("licenses", "audit", license_id)).out
     ok(cli("tiers", "update", catalog.code, "base", "--add-feature", "export", "--max-users", "9"))
     try:
-        audit = ok(cli("licenses", "audit", license_id))
+        audit = cli("licenses", "audit", license_id)
+        assert audit.code == 6, audit  # drift has its own exit code: scripts can see it
         report = audit.out
         assert "drift: 2 claim(s) differ" in report
         rows = {line.split("│")[1].strip(): line for line in report.splitlines() if "│" in line}
         assert "+export" in rows["features"]
         assert "2 → 9" in rows["limits.maxUsers"]
         assert f"licensing licenses regenerate {license_id}" in audit.err
-        raw = ok(cli("--json", "licenses", "audit", license_id)).json()
-        assert raw["status"] == "drift"
+        raw = cli("--json", "licenses", "audit", license_id)
+        assert raw.code == 6 and raw.json()["status"] == "drift"
         ok(cli("licenses", "regenerate", license_id))
         assert "consistent" in ok(cli("licenses", "audit", license_id)).out
     finally:
@@ -472,6 +474,47 @@ def test_local_mode_and_entry_points_as_subprocesses(
     )  # fmt: skip
     assert who.returncode == 0, who.stderr
     assert "license-admins" in json.loads(who.stdout)["groups"]
+
+
+def test_local_mode_finds_the_server_from_any_directory(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    """Outside the repository, --local finds the server through $LICENSING_LOCAL_DIR, or
+    through a .local/state.json in the current directory or one of its parents; --mfa
+    still finds the repository's `local` package (where the CLI was installed from)."""
+    env = {**hermetic_env(), "XDG_CONFIG_HOME": str(tmp_path / "config"), "COLUMNS": "200"}
+
+    def licensing(cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "licensing_cli", "--local", "--json", *args],
+            cwd=cwd, env={**env, **extra}, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    by_env = licensing(
+        elsewhere, "products", "list", LICENSING_LOCAL_DIR=str(local_server.data_dir)
+    )
+    assert by_env.returncode == 0, by_env.stderr
+    assert "Rdn.Identity" in {item["code"] for item in json.loads(by_env.stdout)["items"]}
+
+    project = tmp_path / "project"
+    (project / ".local").mkdir(mode=0o700, parents=True)
+    shutil.copy(local_server.data_dir / "state.json", project / ".local" / "state.json")
+    deep = project / "src" / "module"
+    deep.mkdir(parents=True)
+    found = licensing(deep, "--mfa", "whoami")
+    assert found.returncode == 0, found.stderr
+    who = json.loads(found.stdout)
+    assert "license-admins" in who["groups"] and who["acr"] == "mfa"
+    listed = licensing(deep, "products", "list")
+    assert listed.returncode == 0 and json.loads(listed.stdout)["items"], listed.stderr
+
+    wrong = licensing(deep, "products", "list", LICENSING_LOCAL_DIR=str(tmp_path / "none"))
+    assert wrong.returncode == 2, wrong
+    assert f"no {tmp_path / 'none' / 'state.json'}" in wrong.stderr
+    assert "LICENSING_LOCAL_DIR" in wrong.stderr
 
 
 def test_login_caches_a_private_token_and_refuses_an_expired_one(

@@ -15,7 +15,7 @@ from rich.text import Text
 from licensing_cli import bulk
 from licensing_cli.commands.common import Registry, add_paging, expiry, show_page
 from licensing_cli.context import Context
-from licensing_cli.errors import UsageError
+from licensing_cli.errors import Exit, UsageError
 from licensing_cli.output import Col, ident, text
 from licensing_cli.resolve import DEFAULT_TENANT, Resolver, pages, segment
 
@@ -111,7 +111,14 @@ def register(cli: Registry) -> None:
     regen_cmd.add_argument(
         "--revoke-previous", action="store_true", help="earlier keys validate as SUPERSEDED"
     )
-    audit_cmd = cli.command(group, "audit", audit, "Compare a key's claims with the database")
+    audit_cmd = cli.command(
+        group,
+        "audit",
+        audit,
+        "Compare a key's claims with the database",
+        "exit codes: 0 consistent (or encrypted: a JWE cannot be compared), 6 drift found,\n"
+        "else as every command (licensing --help)",
+    )
     audit_cmd.add_argument("license", help="license id")
     source = audit_cmd.add_mutually_exclusive_group()
     source.add_argument("--key", dest="key_token", help="a key to audit (default: the last one)")
@@ -284,7 +291,9 @@ def _issue_many(ctx: Context, args: argparse.Namespace) -> int:
         reconcile,
         columns=(ident("License id", "licenseId"), Col("Expires", "expiresAt")),
     )
-    return bulk.run(ctx.out, args.source, items, operation, keep_going=args.keep_going)
+    return bulk.run(
+        ctx.out, args.source, items, operation, keep_going=args.keep_going, explain=ctx.describe
+    )
 
 
 # --- read --------------------------------------------------------------------------
@@ -344,7 +353,9 @@ def revoke(ctx: Context, args: argparse.Namespace) -> int:
     operation = bulk.Operation(
         "revoke", "revoked", perform, columns=(Col("License status", "licenseStatus"),)
     )
-    return bulk.run(ctx.out, args.source, items, operation, keep_going=args.keep_going)
+    return bulk.run(
+        ctx.out, args.source, items, operation, keep_going=args.keep_going, explain=ctx.describe
+    )
 
 
 def renew(ctx: Context, args: argparse.Namespace) -> None:
@@ -361,7 +372,8 @@ def regenerate(ctx: Context, args: argparse.Namespace) -> None:
 # --- audit -------------------------------------------------------------------------
 
 
-def audit(ctx: Context, args: argparse.Namespace) -> None:
+def audit(ctx: Context, args: argparse.Namespace) -> int:
+    """Exit 6 (``Exit.DRIFT``) when the key's claims differ, so scripts can see drift."""
     token = args.key_token
     if args.key_file:
         try:
@@ -371,6 +383,7 @@ def audit(ctx: Context, args: argparse.Namespace) -> None:
     body = {"token": token} if token else {}
     response = ctx.api.post(_path(args.license, "audit"), body)
     ctx.out.emit(response, lambda data: render_audit(ctx, args.license, data))
+    return Exit.DRIFT if response.data.get("status") == "drift" else Exit.OK
 
 
 def change(in_token: Any, expected: Any) -> str:
