@@ -151,9 +151,21 @@ class FakeServer:
     activations: dict[str, dict[str, Any]] = field(default_factory=dict)
     reachable: bool = True
     jwks_override: dict[str, Any] | None = None
+    #: Usage: each meter's limit this period, what is used, the counted idempotency keys
+    #: (key -> meter, quantity, used after), and the next answers, consumed first:
+    #: "network" (the request never arrives), "drop" (counted, the answer is lost) or
+    #: (status, code) (a problem with ``Retry-After: 7``).
+    quotas: dict[str, int] = field(default_factory=lambda: {"api_calls": 5})
+    used: dict[str, int] = field(default_factory=dict)
+    receipts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    usage_script: list[str | tuple[int, str]] = field(default_factory=list)
 
     def count(self, path: str) -> int:
         return sum(1 for _, url, _ in self.requests if url.endswith(path))
+
+    def sent(self, path: str) -> list[Any]:
+        """The bodies of the requests to ``path``, in order."""
+        return [body for _, url, body in self.requests if url.endswith(path)]
 
     def __call__(
         self,
@@ -179,6 +191,8 @@ class FakeServer:
             return self._activate(payload, extra)
         if path == "/license-keys/heartbeat":
             return self._heartbeat(payload, extra)
+        if path == "/usage":
+            return self._usage(payload, extra)
         if path == "/license-activations/deactivate":
             record = self.activations.pop(payload["clientId"], None)
             if record is None:
@@ -208,8 +222,11 @@ class FakeServer:
         )
 
     @staticmethod
-    def _problem(status: int, code: str, headers: Mapping[str, str] | None = None) -> Response:
+    def _problem(
+        status: int, code: str, headers: Mapping[str, str] | None = None, **extensions: Any
+    ) -> Response:
         body = {
+            **extensions,
             "type": "about:blank",
             "title": code,
             "status": status,
@@ -292,6 +309,43 @@ class FakeServer:
         if record is None:
             return self._problem(404, "UNKNOWN_CLIENT", extra)
         return self._json(200, self._token(record), extra)
+
+    def _usage(self, payload: dict[str, Any], extra: Mapping[str, str]) -> Response:
+        """Counts like the server: a key counts once, a report never exceeds the limit."""
+        step = self.usage_script.pop(0) if self.usage_script else None
+        if step == "network":
+            raise NetworkError("usage report failed: connection refused")
+        if isinstance(step, tuple):
+            return self._problem(step[0], step[1], {**extra, "retry-after": "7"})
+        if payload["clientId"] not in self.activations:
+            return self._problem(404, "UNKNOWN_CLIENT", extra)
+        meter, quantity, key = payload["meter"], payload["quantity"], payload["idempotencyKey"]
+        limit = self.quotas[meter]
+        used = self.used.get(meter, 0)
+        receipt = self.receipts.get(key)
+        if receipt is not None and receipt[:2] != (meter, quantity):
+            return self._problem(422, "IDEMPOTENCY_KEY_REUSED", extra)
+        if receipt is not None:
+            used = receipt[2]
+        elif used + quantity > limit:
+            return self._problem(
+                429, "QUOTA_EXCEEDED", extra, meter=meter, used=used, limit=limit,
+                remaining=limit - used,
+            )  # fmt: skip
+        else:
+            used = self.used[meter] = used + quantity
+            self.receipts[key] = (meter, quantity, used)
+        if step == "drop":
+            raise NetworkError("usage report failed: connection reset")
+        body = {
+            "meter": meter,
+            "used": used,
+            "limit": limit,
+            "remaining": limit - used,
+            "periodEndsAt": "2027-01-31T12:00:00Z",
+            "replayed": receipt is not None,
+        }
+        return self._json(200, body, extra)
 
 
 def jws_payload(token: str) -> bytes:

@@ -1,11 +1,12 @@
 """Client SDK of the licensing service: verify license keys offline, activate this
-machine, keep its token alive with heartbeats, and gate features (with step-up).
+machine, keep its token alive with heartbeats, gate features (with step-up) and report
+metered usage.
 
 >>> client = LicensingClient("https://licensing.example.com", product="Rdn.Identity")
 >>> license = client.resume() or client.activate(key_token)          # doctest: +SKIP
 >>> with client.start_heartbeats(on_revoked=lambda e: print(e.code)):  # doctest: +SKIP
 ...     if client.has("sso"):
-...         ...
+...         client.report_usage("api_calls", 1)
 """
 
 from licensing_client.client import Activation, LicensingClient
@@ -17,18 +18,23 @@ from licensing_client.errors import (
     DeactivationRefused,
     FeatureNotLicensed,
     HeartbeatRefused,
+    IdempotencyKeyReused,
     InvalidToken,
     LicenseExpired,
     LicenseRevoked,
     LicensingError,
     NetworkError,
     NotLicensed,
+    QuotaExceeded,
     RequestRefused,
     StepUpRequired,
+    UsageRefused,
 )
 from licensing_client.heartbeat import AsyncHeartbeats, HeartbeatLoop, HeartbeatSchedule
 from licensing_client.jose import KeySet
 from licensing_client.license import DEFAULT_ACR_LEVELS, AcrLevels, License
+from licensing_client.retry import RetryPolicy
+from licensing_client.usage import UsageResult
 
 __version__ = "0.1.0"
 
@@ -46,6 +52,7 @@ __all__ = [
     "HeartbeatLoop",
     "HeartbeatRefused",
     "HeartbeatSchedule",
+    "IdempotencyKeyReused",
     "InvalidToken",
     "KeySet",
     "License",
@@ -55,7 +62,11 @@ __all__ = [
     "LicensingError",
     "NetworkError",
     "NotLicensed",
+    "QuotaExceeded",
     "RequestRefused",
+    "RetryPolicy",
     "StepUpRequired",
+    "UsageRefused",
+    "UsageResult",
     "__version__",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -30,9 +32,12 @@ from licensing_client.errors import (
     NetworkError,
     NotLicensed,
     RequestRefused,
+    UsageRefused,
 )
 from licensing_client.license import AcrLevels, License, Standing
+from licensing_client.retry import RetryPolicy
 from licensing_client.storage import Storage, default_data_dir
+from licensing_client.usage import UsageResult
 
 if TYPE_CHECKING:
     from licensing_client.heartbeat import AsyncHeartbeats, HeartbeatLoop
@@ -45,6 +50,8 @@ REVOKING_CODES = frozenset({"REVOKED", "SUSPENDED", "IDENTITY_DEACTIVATED", "SUP
 LOST_ACTIVATION_CODES = frozenset({"UNKNOWN_CLIENT", "ACTIVATION_DEAD", "NOT_FOUND"})
 #: Refusals after which the license has ended: ``on_expired``.
 EXPIRING_CODES = frozenset({"EXPIRED"})
+#: Refusals that change what this client holds (:meth:`LicensingClient._refused`).
+LICENSE_REFUSAL_CODES = REVOKING_CODES | LOST_ACTIVATION_CODES | EXPIRING_CODES
 DEFAULT_HEARTBEAT_INTERVAL = 3600.0
 
 
@@ -126,6 +133,7 @@ class LicensingClient:
         jwks_refresh_cooldown: float = DEFAULT_REFRESH_COOLDOWN,
         acr_levels: AcrLevels | Mapping[str, int] | None = None,
         allow_http: bool = False,
+        retry: RetryPolicy | None = None,
     ):
         if not product:
             raise ConfigurationError("product is the product code, e.g. 'Rdn.Identity'")
@@ -138,6 +146,7 @@ class LicensingClient:
         self._timeout = timeout
         self._encrypt = encrypt
         self._reactivate = reactivate
+        self._retry = retry or RetryPolicy()
         self._machine_id = machine_id
         self._transport: http.Transport = transport or http.UrllibTransport()
         if data_dir is not None:
@@ -346,6 +355,15 @@ class LicensingClient:
         if self.storage is not None:
             self.storage.delete(self._activation_file())
 
+    def _held_activation(self, what: str) -> Activation:
+        """The current (or stored) activation, made current; ``NOT_ACTIVATED`` without."""
+        with self._lock:
+            record = self._activation or self._stored_activation()
+            if record is None:
+                raise ConfigurationError(f"nothing to {what}: activate first", code="NOT_ACTIVATED")
+            self._activation = record
+            return record
+
     def _stored_activation(self) -> Activation | None:
         if self._activation is not None:
             return self._activation
@@ -519,10 +537,7 @@ class LicensingClient:
         activation forgotten. ``UNKNOWN_CLIENT``/``ACTIVATION_DEAD`` re-activate with the
         stored key when ``reactivate`` (the default)."""
         with self._lock:
-            record = self._activation or self._stored_activation()
-            if record is None:
-                raise ConfigurationError("nothing to renew: activate first", code="NOT_ACTIVATED")
-            self._activation = record
+            record = self._held_activation("renew")
             try:
                 data = self._post(
                     "heartbeat_endpoint",
@@ -546,7 +561,10 @@ class LicensingClient:
             self._license, self._loss = held, None
             return held
 
-    def _refused(self, refusal: HeartbeatRefused, record: Activation) -> License:
+    def _refused(self, refusal: RequestRefused, record: Activation) -> License:
+        """What a license refusal of the server (``LICENSE_REFUSAL_CODES``) does to what
+        this client holds: the license is dropped and ``refusal`` raised, unless the
+        activation was reclaimed and could be re-activated (the new license is returned)."""
         code = refusal.code
         if code in REVOKING_CODES:
             self._lose(record.license_id, LicenseRevoked(refusal.detail, code=code), forget=True)
@@ -594,6 +612,43 @@ class LicensingClient:
                 forget=True,
             )
 
+    # -- usage ---------------------------------------------------------------------
+
+    def report_usage(
+        self, meter: str, quantity: int, *, idempotency_key: str | None = None
+    ) -> UsageResult:
+        """Count ``quantity`` of the quota ``meter`` against the activated license
+        (``POST /usage``) and answer the meter's figures.
+
+        Every attempt of the call sends the same idempotency key (``idempotency_key``, else
+        a new UUID4), so a retry never counts twice. Network errors, 5xx, rate limits (429
+        but ``QUOTA_EXCEEDED``; no sooner than ``Retry-After``) and 409 are retried with
+        jittered exponential backoff (``retry=`` of the client: 4 attempts, 0.5 s doubling
+        to 8 s); a reclaimed activation is re-activated (see :meth:`heartbeat`) and the
+        report sent again. Raises :class:`QuotaExceeded` (nothing counted, never retried),
+        :class:`IdempotencyKeyReused`, :class:`UsageRefused` (``REVOKED``... drop the
+        license, as a heartbeat refusal does), :class:`NetworkError` once the attempts
+        are spent, :class:`ConfigurationError` ``NOT_ACTIVATED``.
+        """
+        report = _UsageReport(self, meter, quantity, idempotency_key)
+        while True:
+            try:
+                return report.attempt()
+            except (NetworkError, UsageRefused) as error:
+                self._retry.sleep(report.backoff(error))
+
+    async def report_usage_async(
+        self, meter: str, quantity: int, *, idempotency_key: str | None = None
+    ) -> UsageResult:
+        """:meth:`report_usage` for asyncio: each request runs in a worker thread, the
+        waits between attempts on the event loop."""
+        report = _UsageReport(self, meter, quantity, idempotency_key)
+        while True:
+            try:
+                return await asyncio.to_thread(report.attempt)
+            except (NetworkError, UsageRefused) as error:
+                await asyncio.sleep(report.backoff(error))
+
     # -- heartbeats ----------------------------------------------------------------
 
     def start_heartbeats(self, **options: Any) -> HeartbeatLoop:
@@ -619,3 +674,52 @@ class LicensingClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _UsageReport:
+    """One :meth:`LicensingClient.report_usage` call: one body, hence one idempotency
+    key, for all of its attempts."""
+
+    def __init__(
+        self, client: LicensingClient, meter: str, quantity: int, idempotency_key: str | None
+    ):
+        self.client = client
+        self.key = idempotency_key or str(uuid.uuid4())
+        self.body = {"meter": meter, "quantity": quantity, "idempotencyKey": self.key}
+        self.attempts = 0
+        self.sent_for: str | None = None  #: the client id of the latest attempt
+
+    def attempt(self) -> UsageResult:
+        client = self.client
+        self.attempts += 1
+        record = client._held_activation("report usage for")
+        self.sent_for = record.client_id
+        try:
+            data = client._post(
+                "usage_endpoint",
+                {"clientId": record.client_id, **self.body},
+                UsageRefused,
+                "usage report",
+            )
+        except UsageRefused as refusal:
+            if refusal.code in LICENSE_REFUSAL_CODES:
+                with client._lock:
+                    if client._activation is record:  # not handled by another thread yet
+                        client._refused(refusal, record)
+            raise
+        return UsageResult.of(data, self.key)
+
+    def backoff(self, error: NetworkError | UsageRefused) -> float:
+        """Seconds before the next attempt; raises ``error`` when it is final or the
+        attempts are spent."""
+        policy = self.client._retry
+        if self.attempts >= policy.attempts:
+            raise error
+        if isinstance(error, NetworkError):
+            return policy.delay(self.attempts, error.retry_after)
+        if error.status == 409:  # in progress, concurrent change: the same key is safe
+            return policy.delay(self.attempts)
+        current = self.client.activation
+        if error.code in LOST_ACTIVATION_CODES and current and current.client_id != self.sent_for:
+            return 0.0  # re-activated meanwhile: report again, now
+        raise error

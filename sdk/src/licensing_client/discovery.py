@@ -35,7 +35,10 @@ ENDPOINTS = (
     "activation_endpoint",
     "deactivation_endpoint",
     "heartbeat_endpoint",
+    "usage_endpoint",
 )
+#: Endpoints the configuration document may not name: their path under the base URL.
+DEFAULT_PATHS = {"usage_endpoint": "/usage"}
 
 
 class Discovery:
@@ -132,6 +135,8 @@ class Discovery:
                 "this client is offline (no server URL): it can only verify", code="OFFLINE"
             )
         value = self.configuration().get(name)
+        if value is None and name in DEFAULT_PATHS:
+            return self.base_url + DEFAULT_PATHS[name]
         if not isinstance(value, str):
             raise ConfigurationError(
                 f"the server's configuration has no {name}", code="INVALID_CONFIGURATION"

@@ -45,7 +45,8 @@ class ConfigurationError(LicensingError):
 
 
 class NetworkError(LicensingError):
-    """The server could not be reached, or answered 5xx/429: worth retrying later.
+    """The server could not be reached, or answered 5xx or a rate limit (429, but
+    ``QUOTA_EXCEEDED``): worth retrying later.
 
     ``retry_after`` is the server's ``Retry-After`` in seconds, when it sent one.
     """
@@ -81,6 +82,13 @@ class RequestRefused(LicensingError):
         super().__init__(detail, code=code, status=status)
         self.problem: Mapping[str, Any] = dict(problem or {})
 
+    @classmethod
+    def of(
+        cls, detail: str, *, code: str, status: int, problem: Mapping[str, Any]
+    ) -> RequestRefused:
+        """The refusal for a problem: a subclass may answer a more specific kind by code."""
+        return cls(detail, code=code, status=status, problem=problem)
+
 
 class ActivationRefused(RequestRefused):
     """``POST activate`` was refused (``SEAT_LIMIT_REACHED``, ``REVOKED``, ``EXPIRED``...)."""
@@ -93,6 +101,59 @@ class HeartbeatRefused(RequestRefused):
 
 class DeactivationRefused(RequestRefused):
     """``POST deactivate`` was refused."""
+
+
+class UsageRefused(RequestRefused):
+    """``POST /usage`` was refused: ``UNKNOWN_METER`` (``problem["meters"]`` lists the
+    tier's), ``VALIDATION_FAILED``, the license refusals of a heartbeat (``REVOKED``,
+    ``EXPIRED``, ``ACTIVATION_DEAD``...), or one of the kinds below. Nothing was counted."""
+
+    @classmethod
+    def of(
+        cls, detail: str, *, code: str, status: int, problem: Mapping[str, Any]
+    ) -> RequestRefused:
+        kind = {
+            QuotaExceeded.default_code: QuotaExceeded,
+            IdempotencyKeyReused.default_code: IdempotencyKeyReused,
+        }.get(code, cls)
+        return kind(detail, code=code, status=status, problem=problem)
+
+
+def _count(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class QuotaExceeded(UsageRefused):
+    """429 ``QUOTA_EXCEEDED``: the report does not fit what remains of the meter's quota
+    this period. Not a rate limit: a retry cannot succeed before the period ends (or the
+    tier changes), so it is never retried. ``meter``, ``used``, ``limit`` and
+    ``remaining`` are the server's figures (``None`` when it sent none)."""
+
+    default_code = "QUOTA_EXCEEDED"
+
+    @property
+    def meter(self) -> str | None:
+        meter = self.problem.get("meter")
+        return meter if isinstance(meter, str) else None
+
+    @property
+    def used(self) -> int | None:
+        return _count(self.problem.get("used"))
+
+    @property
+    def limit(self) -> int | None:
+        return _count(self.problem.get("limit"))
+
+    @property
+    def remaining(self) -> int | None:
+        return _count(self.problem.get("remaining"))
+
+
+class IdempotencyKeyReused(UsageRefused):
+    """422 ``IDEMPOTENCY_KEY_REUSED``: this idempotency key already counted another report
+    (another meter or quantity). Give each report its own key (the default: a new UUID)."""
+
+    default_code = "IDEMPOTENCY_KEY_REUSED"
 
 
 class NotLicensed(LicensingError):

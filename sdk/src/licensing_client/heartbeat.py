@@ -17,7 +17,6 @@ import contextlib
 import inspect
 import logging
 import math
-import random
 import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,17 +31,12 @@ from licensing_client.errors import (
     RequestRefused,
 )
 from licensing_client.license import License
+from licensing_client.retry import Jitter, backoff, full_jitter
 
 log = logging.getLogger("licensing_client")
 
 Callback = Callable[[Any], Any]
 Event = tuple[str, Any]  #: (callback name, argument)
-
-_system_random = random.SystemRandom()
-
-
-def _full_jitter(low: float, high: float) -> float:
-    return _system_random.uniform(low, high)
 
 
 class HeartbeatSchedule:
@@ -58,7 +52,7 @@ class HeartbeatSchedule:
         backoff_initial: float = 2.0,
         backoff_max: float = 300.0,
         max_sleep: float = 300.0,
-        jitter: Callable[[float, float], float] = _full_jitter,
+        jitter: Jitter = full_jitter,
     ):
         if grace_period is not None and grace_period < 0:
             raise ValueError("grace_period is a number of seconds >= 0, or None")
@@ -138,10 +132,13 @@ class HeartbeatSchedule:
         self.failures += 1
         if self.first_failure_at is None:
             self.first_failure_at = now
-        ceiling = min(self.backoff_max, self.backoff_initial * 2 ** min(self.failures - 1, 30))
-        delay = self._jitter(ceiling / 2, ceiling)
-        if retry_after is not None:
-            delay = max(delay, min(retry_after, self.backoff_max))
+        delay = backoff(
+            self.failures,
+            initial=self.backoff_initial,
+            maximum=self.backoff_max,
+            retry_after=retry_after,
+            jitter=self._jitter,
+        )
         self.next_at = now + delay
         log.warning(
             "license renewal failed (%s), attempt %d; next in %.0fs",

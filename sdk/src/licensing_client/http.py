@@ -25,6 +25,8 @@ MAX_RESPONSE_BYTES = 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|[,\s])(?:no-store|no-cache)(?:$|[,\s=])", re.IGNORECASE)
+#: 429 problem codes that are a final refusal, not a rate limit: a retry cannot succeed.
+FINAL_429_CODES = frozenset({"QUOTA_EXCEEDED"})
 
 
 @dataclass(frozen=True)
@@ -165,8 +167,9 @@ def raise_for_problem(
     what: str,
     now: float,
 ) -> None:
-    """Turn a non-2xx answer into a typed error: 4xx (but 429) → ``refused`` with the
-    problem's ``code``; 429 and 5xx (and odd statuses) → :class:`NetworkError`."""
+    """Turn a non-2xx answer into a typed error: 4xx → ``refused`` (its kind for the
+    problem's ``code``); 5xx, 408, 425, a rate limit (429 but ``QUOTA_EXCEEDED``, with or
+    without ``Retry-After``) and odd statuses → :class:`NetworkError`, retryable."""
     if 200 <= response.status < 300:
         return
     problem = response.json()
@@ -174,8 +177,9 @@ def raise_for_problem(
     code = problem.get("code") if isinstance(problem.get("code"), str) else None
     detail = problem.get("detail") or problem.get("title") or f"HTTP {response.status}"
     detail = f"{what}: {detail}"
-    if 400 <= response.status < 500 and response.status not in (408, 425, 429):
-        raise refused(
+    rate_limited = response.status == 429 and code not in FINAL_429_CODES
+    if 400 <= response.status < 500 and response.status not in (408, 425) and not rate_limited:
+        raise refused.of(
             detail, code=code or f"HTTP_{response.status}", status=response.status, problem=problem
         )
     raise NetworkError(

@@ -159,6 +159,7 @@ class License:
         "_frozen",
         "_leeway",
         "_limits",
+        "_meters",
         "_standing",
         "_step_up",
         "_valid_from",
@@ -174,6 +175,7 @@ class License:
     _frozen: Mapping[str, Any] | None
     _leeway: float
     _limits: Mapping[str, int | float]
+    _meters: frozenset[str]
     _standing: Standing
     _step_up: Mapping[str, StepUpRule]
     _valid_from: float
@@ -221,12 +223,14 @@ class License:
         features = claims.get("features")
         limits = claims.get("limits")
         flat: dict[str, int | float] = {}
+        meters: set[str] = set()
         if isinstance(limits, dict):
             quotas = limits.get("quotas")
             for name, quota in quotas.items() if isinstance(quotas, dict) else ():
                 value = _number(quota.get("limit")) if isinstance(quota, dict) else _number(quota)
                 if value is not None:
                     flat[name] = int(value) if value.is_integer() else value
+                    meters.add(name)
             for name, value in limits.items():
                 if name != "quotas" and _number(value) is not None:
                     flat[name] = value
@@ -252,6 +256,7 @@ class License:
             else frozenset(),
         )
         s(self, "_limits", MappingProxyType(flat))
+        s(self, "_meters", frozenset(meters))
         s(self, "_step_up", MappingProxyType(rules))
         s(self, "_clock", clock)
         s(self, "_leeway", leeway)
@@ -330,6 +335,11 @@ class License:
     def limits(self) -> Mapping[str, int | float]:
         """``maxUsers``, ``maxTenants`` and every quota's ``limit`` by name."""
         return self._limits
+
+    @property
+    def meters(self) -> frozenset[str]:
+        """The tier's metered quotas (``limits.quotas``): what ``report_usage`` counts."""
+        return self._meters
 
     @property
     def step_up(self) -> Mapping[str, StepUpRule]:
