@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,11 @@ from licensing_client import (
     LicenseRevoked,
     LicensingClient,
     LicensingError,
+    NetworkError,
+    QuotaExceeded,
     StepUpRequired,
 )
+from licensing_client.http import Response, UrllibTransport
 
 from local.aws import with_mfa
 from tests.e2e.client import LocalServer
@@ -249,3 +252,106 @@ def test_deactivation_frees_the_seat(
         "UNKNOWN_CLIENT",
         "ACTIVATION_DEAD",
     ), reply
+
+
+@pytest.fixture(scope="module")
+def metered(local_server: LocalServer) -> dict[str, str]:
+    """A product of its own (not the demo one) whose tier meters 5 exports a day:
+    ``{code, product, metered}``."""
+    code = f"E2E.Metered{uuid.uuid4().hex[:8]}"
+    admin = local_server.admin_token
+    reply = local_server.request(
+        "POST", "/products", token=admin, json_body={"code": code, "name": "Metered"}
+    )
+    assert reply.status == 201, reply
+    product = reply.body["productId"]
+    reply = local_server.request(
+        "POST",
+        f"/products/{product}/features",
+        token=admin,
+        json_body={"key": "reports", "name": "Reports"},
+    )
+    assert reply.status == 201, reply
+    reply = local_server.request(
+        "POST",
+        f"/products/{product}/tiers",
+        token=admin,
+        json_body={
+            "code": "metered",
+            "name": "Metered",
+            "monthlyPrice": 0,
+            "annualPrice": 0,
+            "currency": "EUR",
+            "billingPeriods": ["monthly"],
+            "maxUsers": 1,
+            "features": ["reports"],
+            "quotas": {"exports": {"limit": 5, "period": "day"}},
+        },
+    )
+    assert reply.status == 201, reply
+    return {"code": code, "product": product, "metered": reply.body["tierId"]}
+
+
+class LosesAnswers(UrllibTransport):
+    """Real HTTP, but the answers of the next ``lose`` usage reports are lost after the
+    server handled them (a connection reset on the way back)."""
+
+    lose = 0
+
+    def __call__(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None,
+        headers: Mapping[str, str],
+        timeout: float,
+    ) -> Response:
+        response = super().__call__(method, url, body=body, headers=headers, timeout=timeout)
+        if url.endswith("/usage") and self.lose:
+            self.lose -= 1
+            raise NetworkError(f"{method} {url} failed: connection reset")
+        return response
+
+
+def test_usage_counts_once_per_call_until_the_quota_refuses(
+    local_server: LocalServer, metered: dict[str, str], tmp_path: Path
+) -> None:
+    key = issue_key(local_server, metered, "metered")
+    transport = LosesAnswers()
+    client = LicensingClient(
+        local_server.base_url, product=metered["code"], data_dir=tmp_path, transport=transport
+    )
+    held = client.activate(key["keyToken"], machine_id=f"e2e-{uuid.uuid4().hex}")
+    assert held.meters == {"exports"} and held.features == {"reports"}
+
+    first = client.report_usage("exports", 2)
+    assert (first.used, first.limit, first.remaining, first.replayed) == (2, 5, 3, False)
+    assert first.period_ends_at.utcoffset() is not None
+
+    transport.lose = 1  # counted, but the answer never came back: the retry replays
+    retried = client.report_usage("exports", 2)
+    assert retried.replayed and (retried.used, retried.remaining) == (4, 1)
+
+    again = client.report_usage("exports", 2, idempotency_key=retried.idempotency_key)
+    assert again.replayed and again.used == 4  # the same key never counts twice
+
+    with pytest.raises(QuotaExceeded) as over:
+        client.report_usage("exports", 2)  # 4 + 2 > 5: refused whole, not retried
+    assert (over.value.meter, over.value.used, over.value.remaining) == ("exports", 4, 1)
+
+    last = client.report_usage("exports", 1)
+    assert (last.used, last.remaining) == (5, 0)
+    with pytest.raises(QuotaExceeded) as caught:
+        client.report_usage("exports", 1)
+    refusal = caught.value
+    assert (refusal.status, refusal.code) == (429, "QUOTA_EXCEEDED")
+    assert (refusal.used, refusal.limit, refusal.remaining) == (5, 5, 0)
+    assert client.has("reports")  # over quota is not unlicensed
+
+    admin = local_server.admin_token
+    reply = local_server.request("GET", f"/license-keys/{key['licenseId']}", token=admin)
+    assert reply.status == 200, reply
+    reply = local_server.request("GET", f"/customers/{reply.body['customerId']}/usage", token=admin)
+    assert reply.status == 200, reply
+    assert [(c["meter"], c["used"]) for c in reply.body["items"]] == [("exports", 5)]
