@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -298,16 +298,8 @@ class LosesAnswers(UrllibTransport):
 
     lose = 0
 
-    def __call__(
-        self,
-        method: str,
-        url: str,
-        *,
-        body: bytes | None,
-        headers: Mapping[str, str],
-        timeout: float,
-    ) -> Response:
-        response = super().__call__(method, url, body=body, headers=headers, timeout=timeout)
+    def __call__(self, method: str, url: str, **options: Any) -> Response:
+        response = super().__call__(method, url, **options)
         if url.endswith("/usage") and self.lose:
             self.lose -= 1
             raise NetworkError(f"{method} {url} failed: connection reset")
