@@ -1,11 +1,13 @@
-"""A licensed app in one file: activate, gate features, heartbeat, react to revocation.
+"""A licensed app in one file: activate, gate features, report usage, heartbeat, react
+to revocation. It works for any product: it shows what the license itself grants.
 
     python sdk/examples/app.py --base-url http://127.0.0.1:8000 --key "$KEY" --run-for 30
 
-``--base-url`` and ``--key`` default to ``$LICENSING_URL`` and ``$LICENSING_KEY``. A second
-run resumes the stored activation offline (no key needed). Revoke the key on the server
-while this runs (with ``--renew-every 5`` so it renews often): the app notices at its
-next renewal and turns its features off.
+``--base-url``, ``--key`` and ``--product`` default to ``$LICENSING_URL``,
+``$LICENSING_KEY`` and ``$LICENSING_PRODUCT`` (else the demo product, Rdn.Identity). A
+second run resumes the stored activation offline (no key needed). Revoke the key on the
+server while this runs (with ``--renew-every 5`` so it renews often): the app notices at
+its next renewal and turns its features off.
 """
 
 from __future__ import annotations
@@ -16,45 +18,80 @@ import os
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from licensing_client import (
     License,
     LicensingClient,
     LicensingError,
+    QuotaExceeded,
     StepUpRequired,
 )
 
-FEATURES = ("sso", "passkeys", "multi_tenant", "audit_log", "data_export", "priority_support")
+
+def when(timestamp: float) -> str:
+    """``2027-01-31 12:00:00 UTC``: a date, a time and its zone."""
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
-def gates(client: LicensingClient) -> str:
-    return ", ".join(f"{f}={'on' if client.has(f) else 'off'}" for f in FEATURES)
+def gates(client: LicensingClient, features: frozenset[str]) -> str:
+    return ", ".join(f"{f}={'on' if client.has(f) else 'off'}" for f in sorted(features)) or "none"
 
 
 def show(license_: License, client: LicensingClient) -> None:
     print(
-        f"  license {license_.license_id}: tier {license_.tier}, token valid until "
-        f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(license_.expires_at))}"
+        f"  license {license_.license_id}: product {license_.product}, tier {license_.tier}, "
+        f"token valid until {when(license_.expires_at)}"
     )
-    print(f"  features: {gates(client)}")
-    print(
-        f"  limits: maxUsers={license_.limit('maxUsers')}, api_calls={license_.limit('api_calls')}"
-    )
+    print(f"  features: {gates(client, license_.features)}")
+    limits = ", ".join(f"{name}={value}" for name, value in sorted(license_.limits.items()))
+    print(f"  limits: {limits or 'none'}")
 
 
-def export_data(client: LicensingClient, id_token_claims: dict[str, object]) -> None:
+def guarded_action(client: LicensingClient, feature: str, claims: dict[str, object]) -> None:
     """A premium action: licensed *and* a recent, strong enough sign-in."""
     try:
-        client.require("data_export", id_token_claims=id_token_claims)
+        client.require(feature, id_token_claims=claims)
     except StepUpRequired as challenge:
         print(
-            f"  data export needs a step-up; answer 401 with\n    WWW-Authenticate: {challenge.www_authenticate}"
+            f"  {feature} with acr={claims['acr']} needs a step-up; answer 401 with\n"
+            f"    WWW-Authenticate: {challenge.www_authenticate}"
         )
     except LicensingError as error:
-        print(f"  data export refused: {error.code}")
+        print(f"  {feature} refused: {error.code}")
     else:
-        print("  data export allowed")
+        print(f"  {feature} with acr={claims['acr']} allowed")
+
+
+def step_up_demo(license_: License, client: LicensingClient) -> None:
+    """The step-up rule of the first feature that has one, with a weak and a strong sign-in."""
+    guarded = sorted(license_.step_up)
+    if not guarded:
+        print("  no feature of this tier needs a step-up")
+        return
+    now = time.time()
+    guarded_action(client, guarded[0], {"acr": "pwd", "auth_time": now - 60})
+    guarded_action(client, guarded[0], {"acr": "mfa", "amr": ["pwd", "otp"], "auth_time": now - 60})
+
+
+def usage_demo(license_: License, client: LicensingClient) -> None:
+    """One unit of the tier's first metered quota (retried safely: one idempotency key)."""
+    if not license_.meters:
+        print("  no metered quota in this tier: no usage to report")
+        return
+    meter = sorted(license_.meters)[0]
+    try:
+        result = client.report_usage(meter, 1)
+    except QuotaExceeded as over:
+        print(f"  {meter}: quota reached ({over.used} of {over.limit} used)")
+    except LicensingError as error:
+        print(f"  {meter}: usage not reported ({error.code})")
+    else:
+        print(
+            f"  {meter}: {result.used} of {result.limit} used, {result.remaining} left "
+            f"until {when(result.period_ends_at.timestamp())}"
+        )
 
 
 def main() -> int:
@@ -68,7 +105,9 @@ def main() -> int:
         "--key", default=os.environ.get("LICENSING_KEY"), help="license key (or @file)"
     )
     parser.add_argument(
-        "--product", default="Rdn.Identity", help="product code (default %(default)s)"
+        "--product",
+        default=os.environ.get("LICENSING_PRODUCT", "Rdn.Identity"),
+        help="product code (default %(default)s)",
     )
     parser.add_argument(
         "--data-dir", type=Path, help="where the activation is kept (default: user data dir)"
@@ -112,27 +151,26 @@ def main() -> int:
         print(f"cannot license this app: {error}", file=sys.stderr)
         return 1
     show(license_, client)
-    now = time.time()
-    export_data(client, {"acr": "pwd", "auth_time": now - 60})
-    export_data(client, {"acr": "mfa", "amr": ["pwd", "otp"], "auth_time": now - 60})
+    step_up_demo(license_, client)
+    usage_demo(license_, client)
+    features = license_.features
 
     ended = threading.Event()
 
     def on_renewed(renewed: License) -> None:
-        print(
-            f"renewed: token valid until {time.strftime('%H:%M:%S', time.localtime(renewed.expires_at))}"
-        )
+        print(f"renewed: token valid until {when(renewed.expires_at)}")
 
     def on_revoked(error: LicensingError) -> None:
-        print(f"REVOKED by the server ({error.code}): features are now {gates(client)}")
+        print(f"REVOKED by the server ({error.code}): features are now {gates(client, features)}")
         ended.set()
 
     def on_expired(error: LicensingError) -> None:
-        print(f"license expired ({error.code}): features are now {gates(client)}")
+        print(f"license expired ({error.code}): features are now {gates(client, features)}")
         ended.set()
 
     def on_error(error: LicensingError) -> None:
-        print(f"renewal failed ({error.code}), will retry; still licensed: {client.has('sso')}")
+        held = client.license is not None and client.license.usable()
+        print(f"renewal failed ({error.code}), will retry; still licensed: {held}")
 
     deadline = time.monotonic() + args.run_for
     with client.start_heartbeats(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -347,3 +350,43 @@ def test_usage_counts_once_per_call_until_the_quota_refuses(
     reply = local_server.request("GET", f"/customers/{reply.body['customerId']}/usage", token=admin)
     assert reply.status == 200, reply
     assert [(c["meter"], c["used"]) for c in reply.body["items"]] == [("exports", 5)]
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "sdk" / "examples" / "app.py"
+MOMENT = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"
+
+
+def run_example(server: LocalServer, product: str, key: str, data_dir: Path) -> str:
+    """``sdk/examples/app.py`` for one product's key, to completion: its output."""
+    done = subprocess.run(  # noqa: S603 - this interpreter, the repository's example
+        [
+            sys.executable, str(EXAMPLE), "--base-url", server.base_url, "--key", key,
+            "--product", product, "--data-dir", str(data_dir), "--run-for", "0", "--deactivate",
+        ],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_example_app_shows_any_product_s_own_license(
+    local_server: LocalServer,
+    metered: dict[str, str],
+    catalog: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    key = issue_key(local_server, metered, "metered")["keyToken"]
+    out = run_example(local_server, metered["code"], key, tmp_path / "metered")
+    assert re.search(f"token valid until {MOMENT}\n", out), out
+    assert "features: reports=on\n" in out
+    assert "limits: exports=5, maxTenants=1, maxUsers=1\n" in out
+    assert "no feature of this tier needs a step-up" in out
+    assert re.search(f"exports: 1 of 5 used, 4 left until {MOMENT}\n", out), out
+    assert "deactivated" in out
+
+    demo = issue_key(local_server, catalog, "enterprise")["keyToken"]
+    out = run_example(local_server, PRODUCT, demo, tmp_path / "demo")
+    assert "audit_log=on, data_export=on, multi_tenant=on, passkeys=on, sso=on\n" in out
+    assert "data_export with acr=pwd needs a step-up" in out
+    assert "data_export with acr=mfa allowed" in out
+    assert re.search(f"api_calls: 1 of 10000000 used, 9999999 left until {MOMENT}\n", out), out
