@@ -16,6 +16,7 @@ from types import FrameType
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local.aws import access_token, claims_of, resigned, service_token, with_mfa
+from local.persistence import StoreError
 from local.server import CannotListenError, LocalServer, Options, banner
 from local.state import StateError, load_state
 
@@ -26,8 +27,9 @@ Serve the licensing API locally: an embedded moto server (DynamoDB, Cognito, KMS
 127.0.0.1, tables created from the models, a Cognito user pool with an admin and a
 plain user, demo data, and every route of the route table dispatched to its
 functions/<name>/handler.py through API Gateway HTTP API (payload 2.0) events.
-AWS state lives in memory and is gone when the server stops; the signing key,
-admin token and state.json stay in the data directory."""
+Everything stays in the data directory: the tables' items and the Cognito users
+(aws.sqlite3, written as each request completes, loaded at start unless --fresh),
+the signing key, the admin token and state.json."""
 
 SERVE_EPILOG = """\
 other command:
@@ -37,7 +39,8 @@ other command:
 
 examples:
   make run                              # python -m local on 127.0.0.1:8000
-  make run ARGS="--port 0 --no-seed"    # any free port, empty catalog
+  make run ARGS="--port 0 --no-seed"    # any free port, no demo catalog
+  make run ARGS=--fresh                 # forget the tables' items and users of .local
   curl -H "Authorization: Bearer $(make -s token)" http://127.0.0.1:8000/products"""
 
 MINT_HELP = """\
@@ -73,8 +76,8 @@ def serve_parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         default=Path(".local"),
-        help="private directory for the signing key, admin token and state.json "
-        "(default: %(default)s)",
+        help="private directory for the AWS state (aws.sqlite3), signing key, admin token "
+        "and state.json (default: %(default)s)",
     )
     parser.add_argument(
         "--aws-port",
@@ -85,6 +88,12 @@ def serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--no-seed", action="store_true", help="do not create the demo product Rdn.Identity"
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start with empty tables and pool: discard the AWS state kept in the data "
+        "directory (the signing key stays)",
     )
     parser.add_argument(
         "--log-level",
@@ -153,6 +162,7 @@ def serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             aws_port=args.aws_port,
             seed=not args.no_seed,
+            fresh=args.fresh,
         )
     )
     try:
@@ -160,6 +170,9 @@ def serve(args: argparse.Namespace) -> int:
             started = server.start()
         except CannotListenError as error:
             print(f"error: {error} (another server? try --port 0)", file=sys.stderr)
+            return 1
+        except StoreError as error:
+            print(f"error: {error}", file=sys.stderr)
             return 1
         if not stop.is_set():
             print(banner(started), flush=True)
@@ -238,4 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is saved and closed by now: leave without tearing down, object by
+    # object, a heap that holds days of data (that alone took seconds).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

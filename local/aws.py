@@ -7,6 +7,7 @@ any handler runs (:func:`configure_environment`).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -26,8 +27,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk, jwt
 from licensing_core.settings import reset_settings
 from licensing_core.tokens.jose import b64url_decode
+from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
+from moto.core.common_models import BaseModel
 from moto.server import ThreadedMotoServer
 
+from local import dynamodb
 from local.state import SIGNING_KEY_FILE, Account
 
 if TYPE_CHECKING:
@@ -60,32 +64,69 @@ class _OneAtATime:
 
     moto's backends are not thread-safe: concurrent DynamoDB transactions fail with
     "dictionary changed size during iteration", and conditional writes could interleave.
-    Serialized, every API call is atomic, as each DynamoDB request is in AWS.
+    Serialized, every API call is atomic, as each DynamoDB request is in AWS. ``after``
+    runs once each request is served, still under the lock (the local server saves what
+    the request wrote); after :meth:`close`, requests are refused with a 503.
     """
 
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self.app = app
         self.lock = threading.Lock()
+        self.after: Callable[[Mapping[str, Any]], None] | None = None
+        self.closed = False
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self.lock:
-            result = self.app(environ, start_response)
+            if self.closed:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"the embedded AWS is stopping"]
             try:
-                return list(result)
+                result = self.app(environ, start_response)
+                try:
+                    return list(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
             finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+                if self.after is not None:
+                    self.after(environ)
+
+    def close(self) -> None:
+        """Refuse every later request (waits for the one being served)."""
+        with self.lock:
+            self.closed = True
+
+
+def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
+    return object.__new__(cls)
+
+
+def forget_model_instances() -> None:
+    """Stop moto from keeping every model object it creates.
+
+    ``moto.core.common_models.BaseModel`` appends each new instance (every DynamoDB
+    item version, every copy of one) to a class-level list that only its dashboard
+    reads and that nothing empties: in a server that runs for days it is the whole
+    write history, in memory. This process-wide patch makes new instances untracked.
+    """
+    BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
 
 
 class EmbeddedAws:
     """A moto server (every service, including DynamoDB, Cognito IdP and KMS) bound to
     127.0.0.1 on ``port`` (0: any free port), in a daemon thread of this process.
-    Requests are served one at a time (see :class:`_OneAtATime`)."""
+    Requests are served one at a time (see :class:`_OneAtATime`); transactions back up
+    only the items they name (:func:`local.dynamodb.narrow_transactions`) and model
+    instances are not tracked (:func:`forget_model_instances`), so neither the time nor
+    the memory of a write grows with the data."""
 
     def __init__(self, port: int = 0) -> None:
         self._server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
         self._endpoint: str | None = None
+        self._app: _OneAtATime | None = None
+        self.dynamodb = dynamodb.backend(ACCOUNT_ID, REGION)
+        self.cognito: CognitoIdpBackend = cognitoidp_backends[ACCOUNT_ID][REGION]
 
     @property
     def endpoint(self) -> str:
@@ -97,16 +138,26 @@ class EmbeddedAws:
         # werkzeug logs every moto call at INFO; the gateway keeps its own access log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
+        forget_model_instances()
+        dynamodb.narrow_transactions(self.dynamodb)
         self._server.start()
         wsgi_server = self._server._server  # the werkzeug server; no request has come yet
         if wsgi_server is not None:
-            wsgi_server.app = _OneAtATime(wsgi_server.app)
+            self._app = wsgi_server.app = _OneAtATime(wsgi_server.app)
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
         return self._endpoint
 
+    def after_each_request(self, callback: Callable[[Mapping[str, Any]], None]) -> None:
+        """Run ``callback(environ)`` after every request, inside the request lock."""
+        if self._app is None:
+            raise RuntimeError("the embedded AWS is not started")
+        self._app.after = callback
+
     def stop(self) -> None:
         if self._endpoint is not None:
+            if self._app is not None:
+                self._app.close()
             self._server.stop()
             self._endpoint = None
 
@@ -198,9 +249,22 @@ def _password() -> str:
     return f"{secrets.token_urlsafe(24)}aA1!"
 
 
-def bootstrap_cognito(endpoint: str) -> IdentityProvider:
-    """A user pool, a public app client, the admin group, and one user per role with a
-    random permanent password."""
+#: moto derives the ids of pools and app clients from their settings (instead of
+#: random ones): a restarted server has the same issuer and audience, so tokens
+#: issued before the restart still verify.
+HASHED_COGNITO_IDS = {
+    "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+    "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+}
+
+
+def bootstrap_cognito(
+    endpoint: str, restore: Callable[[str], object] | None = None
+) -> IdentityProvider:
+    """A user pool and a public app client with deterministic ids, the admin group, and
+    one user per role with a fresh random permanent password. ``restore(pool_id)`` runs
+    before the users are made: a user it restored keeps its ``sub``."""
+    os.environ.update(HASHED_COGNITO_IDS)  # read by the moto server of this process
     client = cognito_client(endpoint)
     pool_id = client.create_user_pool(
         PoolName="licensing-local",
@@ -228,18 +292,22 @@ def bootstrap_cognito(endpoint: str) -> IdentityProvider:
     client.create_group(
         UserPoolId=pool_id, GroupName=ADMIN_GROUP, Description="Licensing administrators"
     )
+    if restore is not None:
+        restore(pool_id)
     accounts = {}
     for role, (username, groups) in LOCAL_USERS.items():
         password = _password()
-        client.admin_create_user(
-            UserPoolId=pool_id,
-            Username=username,
-            UserAttributes=[
-                {"Name": "email", "Value": username},
-                {"Name": "email_verified", "Value": "true"},
-            ],
-            MessageAction="SUPPRESS",
-        )
+        # A user restored from the data directory only gets a new password.
+        with contextlib.suppress(client.exceptions.UsernameExistsException):
+            client.admin_create_user(
+                UserPoolId=pool_id,
+                Username=username,
+                UserAttributes=[
+                    {"Name": "email", "Value": username},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
         client.admin_set_user_password(
             UserPoolId=pool_id, Username=username, Password=password, Permanent=True
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import logging
 import os
@@ -25,6 +26,7 @@ from local.aws import (
     isolate_from_real_aws,
 )
 from local.gateway import Functions, Gateway, GatewayServer, make_server
+from local.persistence import STORE_FILE, LocalStore, Persistence
 from local.state import (
     ADMIN_TOKEN_FILE,
     LocalState,
@@ -49,6 +51,8 @@ class Options:
     aws_port: int = 0
     seed: bool = True
     functions_dir: Path = FUNCTIONS_DIR
+    #: Discard the AWS state kept in the data directory (tables' items, Cognito users).
+    fresh: bool = False
 
 
 @dataclass
@@ -63,6 +67,8 @@ class Started:
     state_path: Path
     idp: IdentityProvider
     tables_created: list[str] = field(default_factory=list)
+    #: Items per table (and ``cognito users``) loaded from the data directory.
+    restored: dict[str, int] = field(default_factory=dict)
     seeded: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -106,6 +112,7 @@ class LocalServer:
         self.gateway = Gateway(Functions(options.functions_dir))
         self.httpd: GatewayServer | None = None
         self._thread: threading.Thread | None = None
+        self.store: LocalStore | None = None
 
     def start(self) -> Started:
         options = self.options
@@ -118,6 +125,7 @@ class LocalServer:
                 f"listening on {options.host}: moto's Cognito signs with a key published in the "
                 "moto package, so anyone who can reach this port can forge an admin token"
             )
+        self.store = LocalStore.open(data_dir, fresh=options.fresh)  # StoreError: in use
         try:  # bound first: a taken port fails fast; requests wait in the backlog
             self.httpd = make_server(options.host, options.port, self.gateway)
         except OSError as error:
@@ -127,10 +135,16 @@ class LocalServer:
         url = server_url(options.host, self.httpd.server_port)
         isolate_from_real_aws()
         endpoint = self.aws.start()
+        persistence = Persistence(self.store, self.aws.dynamodb, self.aws.cognito)
+        self.aws.after_each_request(persistence.after_request)
 
-        idp = bootstrap_cognito(endpoint)
+        restored: dict[str, int] = {}
+        idp = bootstrap_cognito(
+            endpoint, restore=lambda pool_id: restored.update(persistence.restore_cognito(pool_id))
+        )
         configure_environment(endpoint=endpoint, issuer=url, data_dir=data_dir, idp=idp)
         created = create_missing_tables(ALL_MODELS)
+        restored.update(persistence.restore_items())
         _warm_up()
         warnings.extend(self.gateway.preload())
         seeded: list[str] = []
@@ -159,6 +173,9 @@ class LocalServer:
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         state_path = save_state(data_dir, state)
+        # What start made (restored items, loaded handlers) lives as long as the server:
+        # the cyclic collector's full passes need not walk it again and again.
+        gc.freeze()
 
         self._thread = threading.Thread(
             target=self.httpd.serve_forever,
@@ -176,6 +193,7 @@ class LocalServer:
             state_path=state_path,
             idp=idp,
             tables_created=created,
+            restored=restored,
             seeded=seeded,
             warnings=warnings,
         )
@@ -192,7 +210,10 @@ class LocalServer:
                 self._thread = None
             self.httpd.server_close()
             self.httpd = None
-        self.aws.stop()
+        self.aws.stop()  # waits for the request being served, refuses the rest
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
 
 def banner(started: Started) -> str:
@@ -216,11 +237,14 @@ def banner(started: Started) -> str:
         f"  Docs           {url}/docs",
         f"  OpenAPI        {url}/openapi.json",
         f"  JWKS           {url}/.well-known/jwks.json",
-        f"  AWS (moto)     {started.aws_endpoint}  (DynamoDB, Cognito, KMS; in memory)",
+        f"  AWS (moto)     {started.aws_endpoint}  (DynamoDB, Cognito, KMS; kept in {STORE_FILE})",
         f"  Cognito pool   {started.idp.user_pool_id}  client {started.idp.client_id}",
         f"  Data dir       {started.data_dir}",
         f"  Tables         {', '.join(started.tables_created) or 'none created'}",
     ]
+    if started.restored:
+        counts = ", ".join(f"{name} {count}" for name, count in sorted(started.restored.items()))
+        lines.append(f"  Restored       {counts}")
     lines += [f"  Seeded         {item}" for item in started.seeded]
     lines += [f"  WARNING        {warning}" for warning in started.warnings]
     lines += [
