@@ -27,7 +27,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from licensing_cli.client import ApiError, Unreachable
-from licensing_cli.errors import CliError, Exit, describe, exit_code
+from licensing_cli.errors import CliError, Exit, UsageError, describe, exit_code
 from licensing_cli.output import Col, Output
 
 
@@ -168,6 +168,19 @@ def run(
     return _summary(out, journal, operation, items, outcomes, explain)
 
 
+def settled(
+    item: Item, done: Mapping[str, Mapping[str, Any]], seen: dict[str, int]
+) -> Outcome | None:
+    """The outcome of a row with nothing left to do: a repeat of an earlier row (``seen``:
+    key -> row, updated), or done by an earlier run; None for a row still to do."""
+    if item.key in seen:
+        return Outcome(item, "skipped", {"duplicateOfRow": seen[item.key]})
+    seen[item.key] = item.row
+    if item.key in done:
+        return Outcome(item, "skipped", done[item.key].get("result", {}))
+    return None
+
+
 def _one(
     journal: Journal,
     operation: Operation,
@@ -176,11 +189,9 @@ def _one(
     pending: Mapping[str, Mapping[str, Any]],
     seen: dict[str, int],
 ) -> Outcome:
-    if item.key in seen:
-        return Outcome(item, "skipped", {"duplicateOfRow": seen[item.key]})
-    seen[item.key] = item.row
-    if item.key in done:
-        return Outcome(item, "skipped", done[item.key].get("result", {}))
+    skipped = settled(item, done, seen)
+    if skipped is not None:
+        return skipped
     if operation.reconcile is not None and item.key in pending:
         try:
             found = operation.reconcile(item, pending[item.key])
@@ -232,6 +243,24 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
             self.progress.stop()
+
+
+class BadRows(UsageError):
+    """Rows of an input file that cannot be done, found before anything was (exit 2)."""
+
+    def __init__(
+        self, source: Path, problems: Sequence[tuple[int, str]], hint: str | None = None
+    ) -> None:
+        lines = "".join(f"\n  line {row}: {problem}" for row, problem in problems)
+        super().__init__(f"{source}: {len(problems)} bad row(s), nothing done:{lines}", hint)
+        self.problems = list(problems)
+
+    def report(self, out: Output) -> None:
+        """``--json``: one line per bad row, as rows are reported when they run."""
+        if out.json_mode:
+            for row, problem in self.problems:
+                error = {"message": problem, "exitCode": int(self.exit_code)}
+                out.json_line({"line": row, "status": "invalid", "error": error})
 
 
 def _report(out: Output, outcome: Outcome, explain: Explain) -> None:

@@ -38,19 +38,30 @@ def pages(api: ApiClient, path: str, limit: int = 100) -> Iterator[dict[str, Any
 
 
 class Resolver:
+    """Lookups of one command, each made once: a name that matches nothing is not
+    looked up again, and a tenant's identities are listed once (the API finds an identity
+    by id, not by email)."""
+
     def __init__(self, api: ApiClient) -> None:
         self.api = api
-        self._products: dict[str, str] = {}
+        self._products: dict[str, str | None] = {}
         self._tiers: dict[str, list[dict[str, Any]]] = {}
-        self._customers: dict[tuple[str, str], str] = {}
+        self._customers: dict[tuple[str, str], dict[str, Any]] = {}  #: by (tenant, email key)
+        self._listed: set[str] = set()  #: tenants whose identities are all in _customers
+        self._by_id: dict[str, dict[str, Any] | None] = {}
 
     def product(self, ref: str) -> str:
         """The product id of an id or a code."""
         if ref not in self._products:
             self._products[ref] = self._product(ref)
-        return self._products[ref]
+        product_id = self._products[ref]
+        if product_id is None:
+            raise NotFound(
+                f"no product with id or code {ref!r}", hint="see `licensing products list`"
+            )
+        return product_id
 
-    def _product(self, ref: str) -> str:
+    def _product(self, ref: str) -> str | None:
         try:
             return str(self.api.get(f"/products/{segment(ref)}").data["productId"])
         except ApiError as error:
@@ -59,7 +70,7 @@ class Resolver:
         for item in pages(self.api, "/products"):
             if item.get("code") == ref:
                 return str(item["productId"])
-        raise NotFound(f"no product with id or code {ref!r}", hint="see `licensing products list`")
+        return None
 
     def tiers(self, product_id: str) -> list[dict[str, Any]]:
         """Every tier of a product, resolved (cached)."""
@@ -79,20 +90,42 @@ class Resolver:
         )
 
     def customer(self, ref: str, tenant: str = DEFAULT_TENANT) -> str:
-        """The customer id of an id, or of an email within ``tenant`` (in any of its
-        forms: matched by key, as the service does)."""
+        """The customer id of an id (as given: the API says whether it exists), or of an
+        email within ``tenant`` (in any of its forms: matched by key, as the service does)."""
         if "@" not in ref:
             return ref
-        key = (tenant, _key(ref))
-        if key not in self._customers:
+        record = self._by_email(ref, tenant)
+        if record is None:
+            raise NotFound(
+                f"no customer with email {ref} in tenant {tenant}",
+                hint="create it with `licensing customers create`, or pass --tenant",
+            )
+        return str(record["customerId"])
+
+    def find_customer(self, ref: str, tenant: str = DEFAULT_TENANT) -> dict[str, Any] | None:
+        """The identity an id or an email (within ``tenant``) names, as the API shows it;
+        None when there is none. For checking input before anything is written."""
+        if "@" in ref:
+            return self._by_email(ref, tenant)
+        if ref not in self._by_id:
+            try:
+                self._by_id[ref] = self.api.get(f"/customers/{segment(ref)}").data
+            except ApiError as error:
+                if error.status != 404:
+                    raise
+                self._by_id[ref] = None
+        return self._by_id[ref]
+
+    def remember_customer(self, record: dict[str, Any], tenant: str) -> None:
+        """An identity of ``tenant`` (e.g. just created): lookups of its email find it."""
+        self._customers[(tenant, _key(str(record.get("email", ""))))] = record
+
+    def _by_email(self, email: str, tenant: str) -> dict[str, Any] | None:
+        if tenant not in self._listed:
             for item in pages(self.api, f"/tenants/{segment(tenant)}/customers"):
-                self._customers[(tenant, _key(str(item.get("email", ""))))] = item["customerId"]
-            if key not in self._customers:
-                raise NotFound(
-                    f"no customer with email {ref} in tenant {tenant}",
-                    hint="create it with `licensing customers create`, or pass --tenant",
-                )
-        return self._customers[key]
+                self.remember_customer(item, tenant)
+            self._listed.add(tenant)
+        return self._customers.get((tenant, _key(email)))
 
 
 def _key(email: str) -> str:

@@ -345,32 +345,57 @@ def test_keys_show_the_current_key_and_rotation(cli: Cli, local_server: LocalSer
 # --- bulk ---------------------------------------------------------------------------
 
 
-def test_bulk_issue_interrupted_then_resumed_issues_nothing_twice(
-    cli: Cli, catalog: Catalog, local_server: LocalServer, tmp_path: Path
+@pytest.fixture(scope="module")
+def vault(cli: Cli, catalog: Catalog) -> str:
+    """A sensitive tier of the catalog: issuing its licenses needs a recent MFA login, so
+    a plain admin token gets a row refused by the server after the checks passed."""
+    ok(cli("tiers", "create", catalog.code, "vault", "Vault", "--includes", "base", "--sensitive"))
+    return "vault"
+
+
+def test_bulk_issue_checks_every_row_first_then_resumes_nothing_twice(
+    cli: Cli, catalog: Catalog, vault: str, local_server: LocalServer, tmp_path: Path
 ) -> None:
     customers = [new_customer(cli, f"bulk{n}") for n in range(4)]
     rows = [
         f"{customers[0]['email']},{catalog.code},base,2030-01-31",
         f"{customers[1]['customerId']},{catalog.product_id},plus,perpetual",
-        f"nobody-{uuid.uuid4().hex[:6]}@example.com,{catalog.code},base,+30d",  # stops here
+        f"nobody-{uuid.uuid4().hex[:6]}@example.com,{catalog.code},{vault},+30d",
         f"{customers[3]['email']},{catalog.code},plus,+1y",
     ]
     source = tmp_path / "customers.csv"
     source.write_text("customer,product,tier,expiresAt\n" + "\n".join(rows) + "\n")
+    journal = source.with_name("customers.csv.journal.jsonl")
 
-    first = cli("--json", "licenses", "issue", "--from", str(source))
-    assert first.code == 1, first
+    checked = cli("licenses", "issue", "--from", str(source))
+    assert checked.code == 2, checked  # a bad row in the middle: nothing issued
+    assert "line 4: no customer with email nobody-" in " ".join(checked.err.split())
+    assert not journal.exists()
+    assert all(license_count(local_server, c["customerId"]) == 0 for c in customers)
+
+    source.write_text(source.read_text().replace(rows[2].split(",")[0], customers[2]["email"]))
+    dry = ok(cli("--json", "licenses", "issue", "--from", str(source), "--dry-run"))
+    assert [line["status"] for line in dry.lines()] == ["planned"] * 4
+    assert dry.lines()[2]["customerId"] == customers[2]["customerId"]
+    assert not journal.exists()
+    assert all(license_count(local_server, c["customerId"]) == 0 for c in customers)
+
+    # the sensitive tier's row is refused by the server (no MFA): the run stops there
+    first = cli(
+        "--json", "licenses", "issue", "--from", str(source),
+        LICENSING_TOKEN=local_server.admin_token,
+    )  # fmt: skip
+    assert first.code == 5, first
     assert [(line["line"], line["status"]) for line in first.lines()] == [
         (2, "done"),
         (3, "done"),
         (4, "failed"),
     ]
-    assert "no customer with email nobody-" in first.err and "1 not attempted" in first.err
-    journal = source.with_name("customers.csv.journal.jsonl")
+    assert "run `licensing login --mfa` and try again" in " ".join(first.err.split())
+    assert "1 not attempted" in first.err
     assert stat.S_IMODE(journal.stat().st_mode) == 0o600
 
-    source.write_text(source.read_text().replace(rows[2].split(",")[0], customers[2]["email"]))
-    second = ok(cli("--json", "licenses", "issue", "--from", str(source)))
+    second = ok(cli("--json", "licenses", "issue", "--from", str(source)))  # now with MFA
     lines = second.lines()
     assert [line["status"] for line in lines] == ["skipped", "skipped", "done", "done"]
     assert lines[0]["licenseId"] == first.lines()[0]["licenseId"]  # the journal keeps results
@@ -382,33 +407,58 @@ def test_bulk_issue_interrupted_then_resumed_issues_nothing_twice(
         assert license_count(local_server, customer["customerId"]) == 1
 
 
-def test_bulk_issue_reconciles_rows_whose_answer_was_lost(
+def test_bulk_issue_creates_the_missing_customers_once(
     cli: Cli, catalog: Catalog, local_server: LocalServer, tmp_path: Path
+) -> None:
+    known = new_customer(cli, "known")
+    fresh = f"fresh-{uuid.uuid4().hex[:8]}@example.com"
+    source = tmp_path / "new.csv"
+    source.write_text(
+        "email,tier,name\n"
+        f"{known['email']},base,\n"
+        f"{fresh},base,Fresh Customer\n"
+        f"{fresh.upper()},plus,\n"  # the same address, another form
+    )
+    bulk = ("--json", "licenses", "issue", "--from", str(source), "--product", catalog.code)
+    dry = ok(cli(*bulk, "--expires", "+30d", "--create-customers", "--dry-run")).lines()
+    assert [line.get("createCustomer", False) for line in dry] == [False, True, True]
+    assert cli("--json", "customers", "show", fresh).code == 1  # the dry run created nothing
+
+    run = ok(cli(*bulk, "--expires", "+30d", "--create-customers"))
+    lines = run.lines()
+    assert [line["status"] for line in lines] == ["done"] * 3
+    created = ok(cli("--json", "customers", "show", fresh)).json()
+    assert created["name"] == "Fresh Customer" and "created 1 customer(s)" in run.err
+    assert lines[1]["customerId"] == lines[2]["customerId"] == created["customerId"]
+    assert license_count(local_server, created["customerId"]) == 2
+    assert license_count(local_server, known["customerId"]) == 1
+
+
+def test_bulk_issue_reconciles_rows_whose_answer_was_lost(
+    cli: Cli, catalog: Catalog, vault: str, local_server: LocalServer, tmp_path: Path
 ) -> None:
     """A crash between the server's answer and the journal line leaves a pending row:
     the re-run finds that license on the server instead of issuing a second one. A
     pending row whose request never reached the server is issued then."""
-    answered = new_customer(cli, "lost")
-    late_email = f"late-{uuid.uuid4().hex[:8]}@example.com"  # created only later
+    answered, refused = new_customer(cli, "lost"), new_customer(cli, "late")
     source = tmp_path / "lost.csv"
     source.write_text(
-        f"email,tier,expires\n{answered['email']},plus,+90d\n{late_email},plus,+90d\n"
+        f"email,tier,expires\n{answered['email']},plus,+90d\n{refused['email']},{vault},+90d\n"
     )
     bulk = ("--json", "licenses", "issue", "--from", str(source), "--product", catalog.code)
-    first = cli(*bulk)
+    first = cli(*bulk, LICENSING_TOKEN=local_server.admin_token)  # no MFA: the vault row fails
     assert [line["status"] for line in first.lines()] == ["done", "failed"]
     journal = source.with_name("lost.csv.journal.jsonl")
     entries = [json.loads(line) for line in journal.read_text().splitlines()]
     assert [e["state"] for e in entries] == ["pending", "done", "pending", "failed"]
     # simulate the crash: both rows left pending, their outcomes never written
     journal.write_text("".join(json.dumps(e) + "\n" for e in entries if e["state"] == "pending"))
-    late = ok(cli("--json", "customers", "create", "--email", late_email, "--name", "late")).json()
 
     resumed = ok(cli(*bulk)).lines()
     assert [line["status"] for line in resumed] == ["adopted", "done"]
     assert resumed[0]["licenseId"] == entries[1]["result"]["licenseId"]
     assert license_count(local_server, answered["customerId"]) == 1
-    assert license_count(local_server, late["customerId"]) == 1
+    assert license_count(local_server, refused["customerId"]) == 1
     assert [line["status"] for line in ok(cli(*bulk)).lines()] == ["skipped", "skipped"]
 
 

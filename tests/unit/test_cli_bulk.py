@@ -14,7 +14,8 @@ import pytest
 from licensing_cli import bulk
 from licensing_cli.client import ApiError, Unreachable
 from licensing_cli.commands import common
-from licensing_cli.commands.licenses import diff_rows, read_csv
+from licensing_cli.commands.bulk_issue import read_csv
+from licensing_cli.commands.licenses import diff_rows
 from licensing_cli.errors import CliError, UsageError
 from licensing_cli.output import Output
 

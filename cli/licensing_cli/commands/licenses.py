@@ -4,20 +4,19 @@ reinstate, renew, regenerate, audit, history."""
 from __future__ import annotations
 
 import argparse
-import csv
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
 from licensing_cli import bulk
+from licensing_cli.commands import bulk_issue
 from licensing_cli.commands.common import Registry, add_paging, expiry, show_page
 from licensing_cli.context import Context
 from licensing_cli.errors import Exit, UsageError
 from licensing_cli.output import Col, ident, text
-from licensing_cli.resolve import DEFAULT_TENANT, Resolver, pages, segment
+from licensing_cli.resolve import DEFAULT_TENANT, Resolver, segment
 
 COLUMNS = (
     ident("License id", "licenseId"),
@@ -49,17 +48,6 @@ HISTORY = (
     Col("Reason", "reason"),
     Col("Details", "details"),
 )
-#: How far the server's clock may be from ours when reconciling an interrupted row.
-CLOCK_SKEW = timedelta(minutes=5)
-CSV_HELP = """\
-bulk issue (--from FILE.csv): a header row, then one license per row; columns
-  customer   customer id, or email (in --tenant)      aliases: customerId, email
-  product    product id or code (else --product)      aliases: productId
-  tier       tier id or code (else --tier)            aliases: tierId
-  expiresAt  2027-01-31, a timestamp, +365d, or "perpetual" (else --expires)
-  perpetual  true/yes/1 for a perpetual license (else --perpetual)
-Progress is journaled in FILE.csv.journal.jsonl (0600, holds the keys): run the same
-command again after an interruption or a failed row, and done rows are skipped."""
 
 
 def _status_note(note: Mapping[str, Any] | None) -> str | None:
@@ -73,7 +61,7 @@ def _status_note(note: Mapping[str, Any] | None) -> str | None:
 def register(cli: Registry) -> None:
     group = cli.group("licenses", "License keys: issue, inspect, change, audit")
     issue_cmd = cli.command(
-        group, "issue", issue, "Issue a license key (or many: --from)", CSV_HELP
+        group, "issue", issue, "Issue a license key (or many: --from)", bulk_issue.CSV_HELP
     )
     issue_cmd.add_argument("--customer", help="customer id or email")
     issue_cmd.add_argument("--product", help="product id or code")
@@ -83,6 +71,7 @@ def register(cli: Registry) -> None:
     issue_cmd.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of emails")
     issue_cmd.add_argument("--idempotency-key", help="sent as the Idempotency-Key header")
     _bulk_options(issue_cmd, "CSV")
+    bulk_issue.add_options(issue_cmd)
 
     show_cmd = cli.command(group, "show", show, "Show a license")
     show_cmd.add_argument("license", help="license id")
@@ -155,17 +144,11 @@ def _render_key(ctx: Context, title: str) -> Callable[[Any], None]:
 # --- issue -------------------------------------------------------------------------
 
 
-def _expiry_fields(expires: str | None, perpetual: bool, where: str) -> dict[str, Any]:
-    if expires and expires.strip().lower() in ("perpetual", "never"):
-        expires, perpetual = None, True
-    if bool(expires) == perpetual:
-        raise UsageError(f"{where}: give exactly one of an expiry and perpetual")
-    return {"perpetual": True} if perpetual else {"expiresAt": expiry(expires or "")}
-
-
 def issue(ctx: Context, args: argparse.Namespace) -> int:
     if args.source:
-        return _issue_many(ctx, args)
+        return bulk_issue.issue_many(ctx, args)
+    if args.dry_run or args.create_customers:
+        raise UsageError("--dry-run and --create-customers go with --from FILE.csv")
     missing = [f"--{n}" for n in ("customer", "product", "tier") if not getattr(args, n)]
     if missing:
         raise UsageError(f"missing {', '.join(missing)} (or --from FILE.csv)")
@@ -175,7 +158,7 @@ def issue(ctx: Context, args: argparse.Namespace) -> int:
         {"customer": args.customer, "product": args.product, "tier": args.tier},
         args.tenant,
     )
-    body.update(_expiry_fields(args.expires, args.perpetual, "licenses issue"))
+    body.update(bulk_issue.expiry_fields(args.expires, args.perpetual, "licenses issue"))
     headers = {"Idempotency-Key": args.idempotency_key} if args.idempotency_key else None
     response = ctx.api.post("/license-keys", body, headers=headers)
     ctx.out.emit(response, _render_key(ctx, "License issued"))
@@ -189,111 +172,6 @@ def _license_body(resolver: Resolver, refs: Mapping[str, str], tenant: str) -> d
         "tierId": resolver.tier(product_id, refs["tier"]),
         "customerId": resolver.customer(refs["customer"], tenant),
     }
-
-
-_CSV_COLUMNS = {
-    "customer": "customer",
-    "customerid": "customer",
-    "email": "customer",
-    "product": "product",
-    "productid": "product",
-    "productcode": "product",
-    "tier": "tier",
-    "tierid": "tier",
-    "tiercode": "tier",
-    "expiresat": "expires",
-    "expires": "expires",
-    "expiry": "expires",
-    "perpetual": "perpetual",
-}
-_TRUE = ("1", "true", "yes", "y")
-
-
-def read_csv(path: Path, args: argparse.Namespace) -> list[bulk.Item]:
-    """Validate the whole file before anything is issued: one item per data row."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = list(csv.reader(stream))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise UsageError(f"cannot read {path}: {error}") from error
-    if not rows:
-        raise UsageError(f"{path} is empty")
-    header = [
-        _CSV_COLUMNS.get(h.strip().lower().replace("_", "").replace(" ", "")) for h in rows[0]
-    ]
-    defaults = {"product": args.product, "tier": args.tier}
-    for column in ("customer", "product", "tier"):
-        if column not in header and not defaults.get(column):
-            raise UsageError(f"{path}: no {column!r} column (nor --{column})", hint=CSV_HELP)
-    items, problems = [], []
-    for number, row in enumerate(rows[1:], 2):
-        if not any(cell.strip() for cell in row):
-            continue
-        fields = {name: cell.strip() for name, cell in zip(header, row, strict=False) if name}
-        refs = {
-            key: fields.get(key) or defaults.get(key) or ""
-            for key in ("customer", "product", "tier")
-        }
-        try:
-            if not all(refs.values()):
-                raise UsageError("customer, product and tier are required")
-            when = _expiry_fields(
-                fields.get("expires") or args.expires,
-                fields.get("perpetual", "").lower() in _TRUE or args.perpetual,
-                f"line {number}",
-            )
-        except UsageError as error:
-            problems.append(f"line {number}: {error}")
-            continue
-        data = {**refs, **when}
-        # what the row says, never what it computes to (+30d must give the same key tomorrow)
-        asked = [fields.get("expires") or args.expires, fields.get("perpetual") or args.perpetual]
-        key = bulk.row_key("issue", refs, asked, args.tenant)
-        items.append(bulk.Item(number, key, refs["customer"], data))
-    if problems:
-        raise UsageError(f"{path} has {len(problems)} bad row(s):\n  " + "\n  ".join(problems[:10]))
-    return items
-
-
-def _issue_many(ctx: Context, args: argparse.Namespace) -> int:
-    items = read_csv(args.source, args)
-    resolver = Resolver(ctx.api)
-    done, _ = bulk.Journal(args.source).state()
-    known = {entry.get("result", {}).get("licenseId") for entry in done.values()}
-
-    def perform(item: bulk.Item) -> Mapping[str, Any]:
-        body = _license_body(resolver, item.data, args.tenant)
-        body.update({k: item.data[k] for k in ("expiresAt", "perpetual") if k in item.data})
-        key = ctx.api.post("/license-keys", body, headers={"Idempotency-Key": item.key}).data
-        known.add(key["licenseId"])
-        return {k: key[k] for k in ("licenseId", "expiresAt", "keyToken")}
-
-    def reconcile(item: bulk.Item, pending: Mapping[str, Any]) -> Mapping[str, Any] | None:
-        """A license of this customer, product and tier created since the row went out."""
-        body = _license_body(resolver, item.data, args.tenant)
-        since = datetime.fromisoformat(str(pending["at"]).replace("Z", "+00:00")) - CLOCK_SKEW
-        for lic in pages(ctx.api, f"/customers/{segment(body['customerId'])}/license-keys"):
-            created = datetime.fromisoformat(str(lic["createdAt"]).replace("Z", "+00:00"))
-            if (
-                lic["productId"] == body["productId"]
-                and lic["tierId"] == body["tierId"]
-                and lic["licenseId"] not in known
-                and created >= since
-            ):
-                known.add(lic["licenseId"])
-                return {"licenseId": lic["licenseId"], "expiresAt": lic["expiresAt"]}
-        return None
-
-    operation = bulk.Operation(
-        "issue",
-        "issued",
-        perform,
-        reconcile,
-        columns=(ident("License id", "licenseId"), Col("Expires", "expiresAt")),
-    )
-    return bulk.run(
-        ctx.out, args.source, items, operation, keep_going=args.keep_going, explain=ctx.describe
-    )
 
 
 # --- read --------------------------------------------------------------------------
