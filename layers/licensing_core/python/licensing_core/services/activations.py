@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from licensing_core import events, schemas, telemetry
+from licensing_core import schemas, telemetry
 from licensing_core.domain import activations as rules
 from licensing_core.domain.errors import Conflict, Gone, NotFound
 from licensing_core.domain.ids import utcnow
@@ -16,6 +16,7 @@ from licensing_core.services import licenses
 from licensing_core.services.catalog import ProductCatalog
 from licensing_core.settings import get_settings
 from licensing_core.store import activations as store
+from licensing_core.store import audit as audit_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store.models import ActivationRecord, CustomerRecord, LicenseRecord
 from licensing_core.store.transaction import Transaction
@@ -42,15 +43,33 @@ class Activated:
     created: bool
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """A machine token signed for one client id, not yet sealed to a machine's key."""
+
+    client_id: str
+    jws: str
+    expires_at: datetime
+    next_heartbeat_at: datetime
+
+    def sealed(self, public_key: dict[str, str] | None) -> schemas.MachineToken:
+        """The token as the machine gets it: encrypted to its key when it registered one."""
+        return schemas.MachineToken(
+            token=encrypt_to(self.jws, public_key) if public_key else self.jws,
+            token_type="jwe" if public_key else "jws",
+            expires_at=self.expires_at,
+            next_heartbeat_at=self.next_heartbeat_at,
+        )
+
+
 def _machine_token(
-    record: ActivationRecord,
     client_id: str,
+    machine_id: str,
     license: LicenseRecord,
     catalog: ProductCatalog,
     now: datetime,
-) -> schemas.MachineToken:
-    """A fresh short-lived token from the current database state, encrypted to the
-    machine when it registered a key."""
+) -> _Signed:
+    """A fresh short-lived token from the current database state."""
     grant = licenses.grant(license, catalog)
     ttl = int(grant.heartbeat["ttlSeconds"])
     claims = rules.machine_claims(
@@ -61,18 +80,15 @@ def _machine_token(
             jti=secrets.token_urlsafe(16),
         ),
         client_id=client_id,
-        machine_id=record.machine_id,
+        machine_id=machine_id,
         now=licenses.timestamp(now),
         ttl_seconds=ttl,
     )
-    token = sign_compact(claims, typ=ACTIVATION_TOKEN_TYPE, signer=get_signer())
-    if record.public_key:
-        token = encrypt_to(token, record.public_key)
-    return schemas.MachineToken(
-        token=token,
-        token_type="jwe" if record.public_key else "jws",
-        expires_at=datetime.fromtimestamp(claims["exp"], now.tzinfo),
-        next_heartbeat_at=now + timedelta(seconds=int(grant.heartbeat["intervalSeconds"])),
+    return _Signed(
+        client_id,
+        sign_compact(claims, typ=ACTIVATION_TOKEN_TYPE, signer=get_signer()),
+        datetime.fromtimestamp(claims["exp"], now.tzinfo),
+        now + timedelta(seconds=int(grant.heartbeat["intervalSeconds"])),
     )
 
 
@@ -85,6 +101,9 @@ def _activation(
 
 
 def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) -> Activated:
+    """Activate a machine. Nothing is written before every input is proven usable: the
+    key verified, the machine's public key test-used, the token signed and sealed, so a
+    refused request (or a failing signer) holds no seat."""
     now = utcnow()
     license = licenses.verified_license(
         body.key_token, licenses.timestamp(now), body.region
@@ -97,10 +116,13 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         public_key = machine_key(raw)
     catalog = ProductCatalog.cached(license.product_id)
     tier = catalog.tier(license.tier_id)
-    client_id = rules.new_client_id(license.license_id)
+    signed = _machine_token(
+        rules.new_client_id(license.license_id), body.machine_id, license, catalog, now
+    )
+    token = signed.sealed(public_key)
     record = ActivationRecord(
         license.license_id,
-        rules.activation_id_of(client_id),
+        rules.activation_id_of(signed.client_id),
         customer_id=license.customer_id,
         machine_id=body.machine_id,
         public_key=public_key,
@@ -133,36 +155,34 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
-        return Activated(_reactivate(existing, license, catalog, public_key, now), False)
+        return Activated(_reactivate(existing, signed, public_key, now), False)
     except store.NoSeat:
         _take_dead_seat(record, license, int(tier.max_users), now, also)
-    # Signed once the seat is held (a known machine signs only its renewed record); should
-    # signing fail, the machine's retry finds its claim and renews this activation.
-    token = _machine_token(record, client_id, license, catalog, now)
-    return Activated(_activation(token, record, client_id), True)
+    return Activated(_activation(token, record, signed.client_id), True)
 
 
 def _reactivate(
     record: ActivationRecord,
-    license: LicenseRecord,
-    catalog: ProductCatalog,
+    signed: _Signed,
     public_key: dict[str, str] | None,
     now: datetime,
 ) -> schemas.Activation:
     """The machine already holds a seat. Only a hash of its client id is stored, so it
-    gets a new one: the activation is swapped for a renewed one (revived if it was
-    dead) in one conditional write, keeping its seat; the old client id stops working."""
+    gets the new one ``signed`` is for: the activation is swapped for a renewed one
+    (revived if it was dead) in one conditional write, keeping its seat; the old client
+    id stops working. The token is sealed to the machine's key before that write."""
+    license_id = record.license_id
     for _ in range(RECLAIM_ATTEMPTS):
-        client_id = rules.new_client_id(license.license_id)
         fresh = ActivationRecord(
-            license.license_id,
-            rules.activation_id_of(client_id),
+            license_id,
+            rules.activation_id_of(signed.client_id),
             **{name: getattr(record, name) for name in _KEPT_ON_RENEWAL},
             public_key=public_key or record.public_key,
             last_heartbeat_at=now,
         )
+        token = signed.sealed(fresh.public_key)
         audit = license_store.audit_entry(
-            license.license_id,
+            license_id,
             "activation.renewed",
             SYSTEM_ACTOR,
             at=now,
@@ -177,13 +197,12 @@ def _reactivate(
         except store.NoSeat:
             raise licenses.KeyRefused("the license is not active", code="REVOKED") from None
         except (store.Stale, store.MachineTaken):
-            current = store.find_machine(license.license_id, record.machine_id)
+            current = store.find_machine(license_id, record.machine_id)
             if current is None:
                 break
             record = current  # the same machine raced itself: renew the winner's record
             continue
-        token = _machine_token(fresh, client_id, license, catalog, now)
-        return _activation(token, fresh, client_id)
+        return _activation(token, fresh, signed.client_id)
     raise Conflict("the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE")
 
 
@@ -242,15 +261,18 @@ def _take_dead_seat(
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
-    telemetry.count(telemetry.Metric.SEAT_LIMIT_REJECTIONS)
-    events.emit(
-        "seat.limit_reached",
-        {
-            "licenseId": license.license_id,
-            **license_store.license_fields(license),
-            "maxUsers": max_users,
-            "machineId": record.machine_id,
-        },
+    audit_store.append(  # the refusal is recorded (and published): nothing else is
+        license_store.audit_entry(
+            license.license_id,
+            "seat.limit_reached",
+            SYSTEM_ACTOR,
+            at=now,
+            details={
+                **license_store.license_fields(license),
+                "maxUsers": max_users,
+                "machineId": record.machine_id,
+            },
+        )
     )
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
@@ -308,7 +330,9 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
         )
     license = _usable_license(license, "active", now)  # the identity: checked by the write
     catalog = ProductCatalog.cached(license.product_id)
-    token = _machine_token(record, body.client_id, license, catalog, now)
+    token = _machine_token(body.client_id, record.machine_id, license, catalog, now).sealed(
+        record.public_key
+    )
     try:
         store.renew(
             record,

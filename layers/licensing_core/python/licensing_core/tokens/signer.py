@@ -20,11 +20,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwcrypto import jwk
 
+from licensing_core.domain.errors import Unavailable
 from licensing_core.settings import ConfigurationError, get_settings, per_settings
 
 ALGORITHM = "RS256"
 #: KMS signs at most 4 KiB with ``MessageType=RAW``.
 KMS_MAX_MESSAGE_BYTES = 4096
+#: KMS errors that pass (AWS says: retry); the caller gets a 503 and signs nothing.
+KMS_TRANSIENT_ERRORS = frozenset(
+    {
+        "DependencyTimeoutException",
+        "KMSInternalException",
+        "KeyUnavailableException",
+        "ThrottlingException",
+    }
+)
+SIGNER_UNAVAILABLE = "the signing key is unavailable; retry shortly"
 
 
 @dataclass(frozen=True)
@@ -141,13 +152,22 @@ class KmsSigner(Signer):
     def sign(self, signing_input: bytes) -> bytes:
         if len(signing_input) > KMS_MAX_MESSAGE_BYTES:
             raise ValueError(f"KMS signs at most {KMS_MAX_MESSAGE_BYTES} bytes in RAW mode")
-        # RAW, not DIGEST: KMS hashes the message itself (and moto 5.2 mis-signs DIGEST).
-        response = self._kms.sign(
-            KeyId=self.key_ref,
-            Message=signing_input,
-            MessageType="RAW",
-            SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256",
-        )
+        from botocore import exceptions as aws  # loaded with the client already
+
+        try:
+            # RAW, not DIGEST: KMS hashes the message itself (and moto 5.2 mis-signs DIGEST).
+            response = self._kms.sign(
+                KeyId=self.key_ref,
+                Message=signing_input,
+                MessageType="RAW",
+                SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256",
+            )
+        except aws.ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in KMS_TRANSIENT_ERRORS:
+                raise  # a misconfiguration (a disabled or missing key, no permission)
+            raise Unavailable(SIGNER_UNAVAILABLE, retryAfterSeconds=1) from error
+        except (aws.ConnectionError, aws.HTTPClientError) as error:
+            raise Unavailable(SIGNER_UNAVAILABLE, retryAfterSeconds=1) from error
         signature: bytes = response["Signature"]
         return signature
 
