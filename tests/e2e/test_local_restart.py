@@ -70,24 +70,7 @@ def _make_everything(server: LocalServer) -> Made:
         },
         201,
     )
-    customer = admin(
-        server, "POST", "/customers", {"email": f"{suffix}@example.com", "name": "K"}, 201
-    )
-    license_ = admin(
-        server,
-        "POST",
-        "/license-keys",
-        {"productId": pid, "tierId": tier["tierId"], "customerId": customer["customerId"], "perpetual": True},
-        201,
-    )  # fmt: skip
-    activation = ok(
-        server.request(
-            "POST",
-            "/license-activations/activate",
-            json_body={"keyToken": license_["keyToken"], "machineId": "kept-machine"},
-        ),
-        201,
-    )
+    customer, license_, activation = _write_cycle(server, pid, tier["tierId"], "kept-machine")
     # A self-service user: a Cognito user the server invited (its own sub), with a license.
     email = unique_email("kept")
     assert register(server, email).status == 202
@@ -200,24 +183,17 @@ def _item_counts(client: Any) -> dict[str, int]:
     }
 
 
-def _write_cycle(server: LocalServer, machine: str) -> None:
-    """The writes a vendor's day is made of: a customer, a license key, an activation."""
-    product = next(
-        p for p in admin(server, "GET", "/products")["items"] if p["code"] == "Rdn.Identity"
-    )
-    tiers = admin(server, "GET", f"/products/{product['productId']}/tiers")["items"]
-    customer = admin(
-        server, "POST", "/customers", {"email": f"{machine}@example.com", "name": "C"}, 201
-    )
-    key = admin(
-        server,
-        "POST",
-        "/license-keys",
-        {"productId": product["productId"], "tierId": tiers[0]["tierId"], "customerId": customer["customerId"], "perpetual": True},
-        201,
-    )  # fmt: skip
-    activate = {"keyToken": key["keyToken"], "machineId": machine}
-    ok(server.request("POST", "/license-activations/activate", json_body=activate), 201)
+def _write_cycle(
+    server: LocalServer, product_id: str, tier_id: str, machine: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The writes a vendor's day is made of: a customer, its license key, an activation."""
+    body = {"email": f"{machine}@example.com", "name": machine}
+    customer = admin(server, "POST", "/customers", body, 201)
+    body = {"productId": product_id, "tierId": tier_id, "customerId": customer["customerId"]}
+    key = admin(server, "POST", "/license-keys", {**body, "perpetual": True}, 201)
+    body = {"keyToken": key["keyToken"], "machineId": machine}
+    activation = ok(server.request("POST", "/license-activations/activate", json_body=body), 201)
+    return customer, key, activation
 
 
 def _clones(client: Any, table: str, count: int) -> Iterator[dict[str, Any]]:
@@ -236,7 +212,11 @@ def test_ctrl_c_with_ten_thousand_writes_of_data_returns_promptly(tmp_path: Path
         client = dynamodb_client(server.state()["aws_endpoint"])
         # Which items, and how many, the three writes of a cycle leave in each table...
         before = _item_counts(client)
-        _write_cycle(server, "calibration")
+        demo = next(
+            p for p in admin(server, "GET", "/products")["items"] if p["code"] == "Rdn.Identity"
+        )
+        tier = admin(server, "GET", f"/products/{demo['productId']}/tiers")["items"][0]
+        _write_cycle(server, demo["productId"], tier["tierId"], "calibration")
         per_write = {
             table: (count - before.get(table, 0)) / 3
             for table, count in _item_counts(client).items()
