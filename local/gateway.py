@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from licensing_core import routes
+from licensing_core.http.endpoint import public_base_url
 from licensing_core.http.problems import problem_response
 
 log = logging.getLogger("local.gateway")
@@ -160,6 +161,10 @@ class HttpRequest:
     source_ip: str
     protocol: str = "HTTP/1.1"
     port: int = 80
+
+    @property
+    def host(self) -> str | None:
+        return next((value for name, value in self.headers if name.lower() == "host"), None)
 
 
 @dataclass
@@ -313,9 +318,44 @@ def to_http_response(result: Any) -> HttpResponse:
     return HttpResponse(status, headers, body)
 
 
-def problem(status: int, code: str, title: str, detail: str, **headers: str) -> HttpResponse:
-    """An ``application/problem+json`` response built by the layer's problem helper."""
-    return to_http_response(problem_response(status, code, title, detail, headers=headers))
+@dataclass(frozen=True)
+class Answering:
+    """The request a problem of the gateway's own answers: its id (``apigw-requestid``)
+    and the host it was sent to, under which the problem's type page lives."""
+
+    request_id: str
+    host: str | None
+    port: int
+
+    def problem(
+        self, status: int, code: str, title: str, detail: str, **headers: str
+    ) -> HttpResponse:
+        """An ``application/problem+json`` response built by the layer's problem helper,
+        its type under the base URL handlers see (see :func:`build_event`)."""
+        base_url = public_base_url(self.host or f"localhost:{self.port}", "http")
+        body = problem_response(
+            status,
+            code,
+            title,
+            detail,
+            request_id=self.request_id,
+            base_url=base_url,
+            headers=headers,
+        )
+        return to_http_response(body)
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+#: What the gateway answers when a function cannot be imported or fails (no body of its).
+_INTERNAL_ERROR = (
+    500,
+    "INTERNAL_ERROR",
+    "Internal error",
+    "The request failed; see the server log.",
+)
 
 
 # --- The gateway --------------------------------------------------------------------
@@ -346,18 +386,19 @@ class Gateway:
         return sorted({route.method for route in routes.ROUTES if route.pattern.match(path)})
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        request_id = str(uuid.uuid4())
+        request_id = new_request_id()
         response = self._dispatch(request, request_id)
         response.headers.append(("apigw-requestid", request_id))
         return response
 
     def _dispatch(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        refuse = Answering(request_id, request.host, request.port).problem
         found = routes.match(request.method, request.path)
         if found is None:
-            return problem(404, "ROUTE_NOT_FOUND", "Not found", f"No route serves {request.path}.")
+            return refuse(404, "ROUTE_NOT_FOUND", "Not found", f"No route serves {request.path}.")
         if found is False:
             allowed = self.allowed_methods(request.path)
-            return problem(
+            return refuse(
                 405,
                 "METHOD_NOT_ALLOWED",
                 "Method not allowed",
@@ -373,28 +414,22 @@ class Gateway:
             module = self.functions.load(route.function)
         except FunctionNotFoundError as error:
             log.error("%s: %s", route.route_key, error)
-            return problem(
+            return refuse(
                 501, "NOT_IMPLEMENTED", "Not implemented", f"{route.route_key} has no handler yet."
             )
         except Exception:
             log.exception("cannot import the handler of %s", route.route_key)
-            return self._internal_error()
+            return refuse(*_INTERNAL_ERROR)
         event = build_event(request, route, path_params, request_id=request_id)
         try:
             result = module.handler(event, context)
             response = to_http_response(result)
         except Exception:
             log.exception("%s (request %s) failed", route.function, request_id)
-            return self._internal_error()
+            return refuse(*_INTERNAL_ERROR)
         if context.get_remaining_time_in_millis() == 0:
             log.warning("%s ran past API Gateway's %ss timeout", route.function, TIMEOUT_SECONDS)
         return response
-
-    @staticmethod
-    def _internal_error() -> HttpResponse:
-        return problem(
-            500, "INTERNAL_ERROR", "Internal error", "The request failed; see the server log."
-        )
 
 
 # --- The socket side ----------------------------------------------------------------
@@ -449,7 +484,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         try:
             if target is None:
                 self.close_connection = True
-                response = problem(400, "INVALID_REQUEST", "Invalid request", "Bad request target.")
+                response = self._problem(
+                    400, "INVALID_REQUEST", "Invalid request", "Bad request target."
+                )
             else:
                 response = self._read_and_dispatch(*target)
             self._write(response)
@@ -479,7 +516,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             return self._too_large()
         except _BadFramingError as error:
             self._refuse(_DRAIN_BYTES)
-            return problem(400, "INVALID_REQUEST", "Invalid request", str(error))
+            return self._problem(400, "INVALID_REQUEST", "Invalid request", str(error))
         request = HttpRequest(
             method=self.command,
             path=path,
@@ -557,9 +594,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._discard = min(discard, _DRAIN_BYTES)
 
-    @staticmethod
-    def _too_large() -> HttpResponse:
-        return problem(
+    def _problem(
+        self, status: int, code: str, title: str, detail: str, *, trust_host: bool = True
+    ) -> HttpResponse:
+        """A problem the gateway answers before any function runs, under a request id of its
+        own (as API Gateway does); the Host header only counts once the request parsed."""
+        host = self.headers.get("host") if trust_host else None
+        answering = Answering(new_request_id(), host, self.server.server_port)
+        response = answering.problem(status, code, title, detail)
+        response.headers.append(("apigw-requestid", answering.request_id))
+        return response
+
+    def _too_large(self) -> HttpResponse:
+        return self._problem(
             413,
             "PAYLOAD_TOO_LARGE",
             "Payload too large",
@@ -603,8 +650,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             code = 405
         codes = {405: "METHOD_NOT_ALLOWED", 414: "URI_TOO_LONG", 431: "HEADERS_TOO_LARGE"}
         status = HTTPStatus(code)
-        response = problem(
-            code, codes.get(code, "INVALID_REQUEST"), status.phrase, f"{status.description}."
+        response = self._problem(
+            code,
+            codes.get(code, "INVALID_REQUEST"),
+            status.phrase,
+            f"{status.description}.",
+            trust_host=False,  # the request did not parse
         )
         self._write(response)
         access_log.info("%s - %d (unparsable request)", self.command or "-", code)

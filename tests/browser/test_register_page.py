@@ -147,11 +147,15 @@ def test_javascript_shows_the_servers_refusal_on_the_field(
 
     page = tab.page
     page.goto(page_url(local_server, "free"))
-    fill(page, "ada@localhost")  # valid for the browser, not for the server
+    with page.expect_response(lambda answer: answer.request.method == "POST") as refusal:
+        fill(page, "ada@localhost")  # valid for the browser, not for the server
     email = page.get_by_label("Email address", exact=True)
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#email-error")).to_have_text("Not a valid email address")
-    expect(page.get_by_role("status")).to_have_text("Please correct the highlighted field.")
+    request_id = refusal.value.headers["apigw-requestid"]  # what support finds in the logs
+    expect(page.get_by_role("status")).to_have_text(
+        f"Please correct the highlighted field. Reference for support: {request_id}."
+    )
     expect(page.get_by_role("button", name="Register")).to_be_enabled()
     page.screenshot(path=artifacts / "register-error.png", full_page=True)
 
@@ -193,7 +197,10 @@ def test_without_javascript_a_refusal_is_the_page_in_its_error_state(
     expect(email).to_have_value("ada@localhost")
     expect(email).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#email-error")).to_have_text("Not a valid email address")
-    expect(page.get_by_role("status")).to_have_text("Please correct the highlighted field.")
+    request_id = navigation.value.headers["apigw-requestid"]
+    expect(page.get_by_role("status")).to_have_text(
+        f"Please correct the highlighted field. Reference for support: {request_id}."
+    )
 
 
 def test_a_tier_not_open_to_self_service_has_no_form(local_server: LocalServer, tab: Tab) -> None:

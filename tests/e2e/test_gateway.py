@@ -68,6 +68,15 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+def assert_quotable(reply: Reply, base_url: str) -> None:
+    """A problem names its request as API Gateway does (apigw-requestid), and its type is
+    the page under the API that explains its code."""
+    request_id = reply.headers["apigw-requestid"]
+    assert str(uuid.UUID(request_id)) == request_id and reply.body["requestId"] == request_id
+    slug = reply.body["code"].lower().replace("_", "-")
+    assert reply.body["type"] == f"{base_url}/problems/{slug}"
+
+
 def echo(reply: Reply) -> dict[str, Any]:
     assert reply.status == 200, reply
     result: dict[str, Any] = reply.body
@@ -186,25 +195,31 @@ def test_handler_exception_is_a_500_problem_without_details(gateway_url: str) ->
     assert reply.headers["content-type"] == "application/problem+json"
     assert reply.body["code"] == "INTERNAL_ERROR"
     assert "secret" not in json.dumps(reply.body)
+    assert_quotable(reply, gateway_url)
 
 
 def test_missing_handler_is_501(gateway_url: str) -> None:
     reply = call("GET", f"{gateway_url}/.well-known/jwks.json")
     assert reply.status == 501
     assert reply.body["code"] == "NOT_IMPLEMENTED"
+    assert_quotable(reply, gateway_url)
 
 
 def test_routing_errors(gateway_url: str) -> None:
     missing = call("GET", f"{gateway_url}/products/a/b")
     assert (missing.status, missing.body["code"]) == (404, "ROUTE_NOT_FOUND")
+    assert_quotable(missing, gateway_url)
     wrong = call("PUT", f"{gateway_url}/products/p1")
     assert (wrong.status, wrong.body["code"]) == (405, "METHOD_NOT_ALLOWED")
     assert wrong.headers["allow"] == "GET"
+    assert_quotable(wrong, gateway_url)
     head = call("HEAD", f"{gateway_url}/products")
     assert head.status == 405
     assert head.body == ""
     unknown = call("BREW", f"{gateway_url}/products")
     assert (unknown.status, unknown.body["code"]) == (405, "METHOD_NOT_ALLOWED")
+    # refused while parsing: its Host header does not count
+    assert_quotable(unknown, gateway_url.replace("127.0.0.1", "localhost"))
 
 
 def test_keep_alive_serves_several_requests(gateway_url: str) -> None:
@@ -240,6 +255,7 @@ def test_body_over_the_limit_is_413_for_urllib(gateway_url: str) -> None:
     reply = call("POST", f"{gateway_url}/products", data=b"x" * (MAX_BODY_BYTES + 1))
     assert reply.status == 413
     assert reply.body["code"] == "PAYLOAD_TOO_LARGE"
+    assert_quotable(reply, gateway_url)
     # and the server is fine afterwards
     assert call("GET", f"{gateway_url}/products").status == 200
 

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,6 +21,7 @@ from boto3.session import Session
 from botocore.config import Config
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from licensing_core.http.problem_catalog import slug
 from licensing_core.routes import match
 from licensing_core.store.models import ALL_MODELS
 
@@ -219,7 +221,10 @@ def assert_problem(
     assert isinstance(body, dict), body
     assert body.get("status") == status, body
     assert isinstance(body.get("title"), str) and isinstance(body.get("detail"), str), body
-    assert str(body.get("type", "")).startswith("urn:licensing:problem:"), body
+    # quotable: the id API Gateway sends (apigw-requestid), the page that explains the code
+    assert body.get("requestId") and body["requestId"] == reply.headers["apigw-requestid"], body
+    page = f"/problems/{slug(str(body.get('code')))}"
+    assert re.fullmatch(rf"https?://[^/\s]+{page}", str(body.get("type"))), body
     if code is not None:
         codes = {code} if isinstance(code, str) else set(code)
         assert body.get("code") in codes, body

@@ -21,7 +21,8 @@ ENV = {"LICENSING_URL": "https://licensing.test", "LICENSING_TOKEN": "t0ken"}
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> httpx.Response:
-    body = {"type": f"urn:licensing:problem:{code.lower()}", "title": "x", "status": status}
+    page = f"https://licensing.test/problems/{code.lower().replace('_', '-')}"
+    body = {"type": page, "title": "x", "status": status, "requestId": "req-1"}
     body.update(detail=detail, code=code, **extra)
     headers = {"content-type": "application/problem+json"}
     if status == 401:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from typing import Any
 
 import pytest
 from licensing_core import schemas
-from licensing_core.domain.errors import AlreadyExists, Unavailable
+from licensing_core.domain.errors import AlreadyExists, NotFound, Unavailable
+from licensing_core.http import endpoint
 from licensing_core.http.endpoint import Reply, Request, dispatch
 from licensing_core.routes import Access, Route
+from licensing_core.settings import reset_settings
 
 ROUTE = Route(
     "POST",
@@ -68,7 +71,8 @@ def problem(response: dict[str, Any]) -> dict[str, Any]:
     assert response["headers"]["content-type"] == "application/problem+json"
     body: dict[str, Any] = json.loads(response["body"])
     assert body["status"] == response["statusCode"]
-    assert body["type"].startswith("urn:licensing:problem:")
+    assert body["type"] == f"https://api.test/problems/{body['code'].lower().replace('_', '-')}"
+    assert body["requestId"] == "req-1"
     return body
 
 
@@ -140,8 +144,9 @@ def test_domain_errors_map_to_their_status_and_code() -> None:
     )
     assert response["statusCode"] == 409
     assert problem(response) | {} == {
-        "type": "urn:licensing:problem:thing-taken",
+        "type": "https://api.test/problems/thing-taken",
         "title": "Already exists",
+        "requestId": "req-1",
         "status": 409,
         "detail": "taken",
         "code": "THING_TAKEN",
@@ -165,6 +170,33 @@ def test_unexpected_errors_are_500_without_internals(caplog: pytest.LogCaptureFi
     body = problem(response)
     assert response["statusCode"] == 500 and body["code"] == "INTERNAL_ERROR"
     assert "hunter2" not in response["body"] and body["requestId"] == "req-1"
+
+
+def test_a_catalogued_code_brings_its_title_and_its_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    log = io.StringIO()
+    monkeypatch.setattr(endpoint.logger.registered_handler, "stream", log)
+    response = dispatch(
+        ROUTE,
+        Recorder(error=NotFound("no product p", code="PRODUCT_NOT_FOUND")),
+        event({"code": "C", "name": "N"}),
+    )
+    body = problem(response)
+    assert (response["statusCode"], body["title"]) == (404, "Product not found")
+    assert body["type"] == "https://api.test/problems/product-not-found"
+    logged = [json.loads(line) for line in log.getvalue().splitlines()]
+    (refused,) = [line for line in logged if line["message"] == "request refused"]
+    assert refused["correlation_id"] == body["requestId"]  # what support searches for
+
+
+def test_problem_types_stay_relative_when_the_configuration_is_what_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LICENSING_MAX_BODY_BYTES", "many")
+    reset_settings()
+    response = dispatch(ROUTE, Recorder(), event({"code": "C", "name": "N"}))
+    body = json.loads(response["body"])
+    assert (response["statusCode"], body["code"]) == (500, "INTERNAL_ERROR")
+    assert (body["type"], body["requestId"]) == ("/problems/internal-error", "req-1")
 
 
 def test_models_serialize_camel_case() -> None:

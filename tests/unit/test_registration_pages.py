@@ -31,6 +31,8 @@ OFFER = Offer(
     billing_periods=("monthly", "annual"),
     features=("Passkeys", "Single sign-on"),
 )
+#: Where a problem happened: every problem names its request (and its type's base URL).
+IDS = {"request_id": "req-9", "base_url": "https://api.test"}
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 
 
@@ -205,6 +207,7 @@ def test_a_browser_gets_problems_as_the_page_with_the_form_filled_in() -> None:
         "Validation failed",
         "the body does not match the schema",
         extensions={"errors": [{"path": "body.email", "message": "Value error, not a valid email address", "type": "value_error"}]},
+        **IDS,
     )  # fmt: skip
     handler, offers = wrapped(problem)
     form = "email=%3Cb%3E&emailConfirmation=x&productCode=Rdn.Identity&tierCode=pro"
@@ -217,6 +220,7 @@ def test_a_browser_gets_problems_as_the_page_with_the_form_filled_in() -> None:
     assert 'value="&lt;b&gt;"' in page and "<b>" not in page
     assert '<p class="field-error" id="email-error">Not a valid email address</p>' in page
     assert "Please correct the highlighted field." in page
+    assert "Reference for support: <code>req-9</code>." in page  # the problem's requestId
 
 
 def test_json_clients_keep_the_problem_and_get_retry_after() -> None:
@@ -226,6 +230,7 @@ def test_json_clients_keep_the_problem_and_get_retry_after() -> None:
         "Rate limited",
         "too many attempts",
         extensions={"retryAfterSeconds": 42},
+        **IDS,
     )
     handler, offers = wrapped(problem)
     response = handler(event('{"email": "a@b.c"}', "application/json", "application/json"), None)
@@ -238,7 +243,7 @@ def test_json_clients_keep_the_problem_and_get_retry_after() -> None:
 
 
 def test_page_routes_render_every_problem_and_successes_pass_through() -> None:
-    problem = problem_response(404, "PRODUCT_NOT_FOUND", "Not found", "no product 'x'")
+    problem = problem_response(404, "PRODUCT_NOT_FOUND", "Not found", "no product 'x'", **IDS)
     handler, offers = wrapped(problem, always=True)
     response = handler(event(None, "", "*/*", {"product": "x", "tier": "free"}), None)
     assert response["statusCode"] == 404 and "No product &#x27;x&#x27;." in response["body"]
@@ -253,7 +258,9 @@ def test_page_routes_render_every_problem_and_successes_pass_through() -> None:
     ["%ff%fe", "not json", '["list"]', "x" * 20_000, None],
 )
 def test_unreadable_bodies_still_render_a_page(body: str | None) -> None:
-    problem = problem_response(400, "MALFORMED_FORM", "Malformed form", "the body is not valid")
+    problem = problem_response(
+        400, "MALFORMED_FORM", "Malformed form", "the body is not valid", **IDS
+    )
     handler, _ = wrapped(problem)
     for content_type in ("application/x-www-form-urlencoded", "application/json"):
         response = handler(event(body, content_type, "text/html"), None)

@@ -107,7 +107,9 @@ def test_a_typo_in_the_policy_never_lowers_the_bar() -> None:
 
 
 def test_problem_response_carries_the_challenge_and_the_requirement() -> None:
-    response = from_error(challenge_of(MFA_5_MIN, acr="pwd", auth_time=NOW))
+    response = from_error(
+        challenge_of(MFA_5_MIN, acr="pwd", auth_time=NOW), request_id="r1", base_url=""
+    )
     assert response["statusCode"] == 401
     assert response["headers"]["www-authenticate"].startswith(
         'Bearer error="insufficient_user_authentication"'

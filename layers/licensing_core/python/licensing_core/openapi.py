@@ -79,8 +79,8 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
         }
     elif route.media_type != "application/json":
         success["content"] = {route.media_type: {"schema": {"type": "string"}}}
-    problem = (  # HTML pages answer problems as pages; every other route as problem+json
-        {route.media_type: {"schema": {"type": "string"}}}
+    problem = (  # HTML pages may answer problems as pages; every route as problem+json
+        {route.media_type: {"schema": {"type": "string"}}, **PROBLEM}
         if route.media_type == "text/html"
         else PROBLEM
     )

@@ -266,6 +266,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/docs/{asset}", "docs_asset",
           "A file the documentation page loads (Swagger UI's, from this origin)", P,
           media_type="text/*", tag="discovery"),
+    Route("GET", "/problems/{slug}", "problem_page",
+          "What a problem type means (HTML): the page a problem's `type` points at", P,
+          media_type="text/html", statuses=(404,), tag="discovery"),
     # Self-service registration and end users
     Route("GET", "/register", "register_page",
           "Self-service registration page (HTML) for a product's tier", P,

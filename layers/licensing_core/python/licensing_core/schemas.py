@@ -742,11 +742,18 @@ class Problem(ApiModel):
 
     model_config = ConfigDict(extra="allow", alias_generator=None)
 
-    type: str
+    type: str = Field(
+        description="URL of the page that explains the code: `/problems/<slug>` under this API."
+    )
     title: str
     status: int
     detail: str
     code: str = Field(description="Stable machine-readable error code.")
+    request_id: str = Field(
+        alias="requestId",
+        description="The request's id, as in the `apigw-requestid` response header: quote it "
+        "to support to find the request in the logs.",
+    )
     instance: str | None = None
     errors: list[FieldError] | None = Field(default=None, description="Per-field errors (422).")
 

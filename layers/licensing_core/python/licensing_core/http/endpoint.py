@@ -27,7 +27,7 @@ from licensing_core.identity import stepup
 from licensing_core.identity.oidc import Principal, get_verifier
 from licensing_core.identity.roles import AdminRole, admin_role
 from licensing_core.routes import Access, Route, route_for
-from licensing_core.settings import get_settings
+from licensing_core.settings import ConfigurationError, get_settings
 
 logger = Logger(service="licensing")
 
@@ -146,7 +146,9 @@ def dispatch(
             logger.info("request refused", extra={"code": error.code})
         else:
             logger.warning("request failed", extra={"code": error.code})
-        return from_error(error, instance=instance)
+        return from_error(
+            error, instance=instance, request_id=request_id, base_url=_problem_base(event)
+        )
     except Exception:
         logger.exception("unhandled error")
         return problem_response(
@@ -155,13 +157,14 @@ def dispatch(
             "Internal error",
             "An unexpected error occurred; it has been logged.",
             instance=instance,
-            extensions={"requestId": request_id},
+            request_id=request_id,
+            base_url=_problem_base(event),
         )
 
 
 def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
     settings = get_settings()
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    headers = _headers(event)
     raw_body = _body_bytes(event, settings.max_body_bytes)
     principal = _authenticate(route, headers)
     role = _authorize(route, principal)
@@ -195,6 +198,10 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
         request_id=request_id,
         base_url=_base_url(event, headers),
     )
+
+
+def _headers(event: Event) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
 
 
 def _body_bytes(event: Event, limit: int) -> bytes:
@@ -341,12 +348,26 @@ def _validate(model: type[BaseModel] | None, data: dict[str, Any], where: str) -
 
 def _base_url(event: Event, headers: Mapping[str, str]) -> str:
     """Public base URL: configured, else the API's own domain (set by API Gateway)."""
+    domain = (event.get("requestContext") or {}).get("domainName") or headers.get("host", "")
+    return public_base_url(domain, headers.get("x-forwarded-proto", "https"))
+
+
+def public_base_url(domain: str, proto: str) -> str:
+    """The configured public URL, else ``proto://domain``; "" (links stay relative) when
+    neither is known."""
     configured = get_settings().public_url
     if configured:
         return configured.rstrip("/")
-    domain = (event.get("requestContext") or {}).get("domainName") or headers.get("host", "")
-    proto = headers.get("x-forwarded-proto", "https")
-    return f"{proto}://{domain}"
+    return f"{proto}://{domain}" if domain else ""
+
+
+def _problem_base(event: Event) -> str:
+    """Where a problem's ``type`` points: under the base URL like every link, relative
+    when the configuration that says where the API lives is what failed."""
+    try:
+        return _base_url(event, _headers(event))
+    except ConfigurationError:
+        return ""
 
 
 def _respond(route: Route, result: BaseModel | Reply) -> LambdaResponse:

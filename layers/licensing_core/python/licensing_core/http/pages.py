@@ -84,10 +84,11 @@ SCRIPT = """
     if (message) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
   };
-  const problemText = (body) => body.code === "VALIDATION_FAILED"
+  const problemText = (body) => (body.code === "VALIDATION_FAILED"
     ? "Please correct the highlighted field."
     : (body.detail ? body.detail.charAt(0).toUpperCase() + body.detail.slice(1) + "."
-      : "The registration failed; please try again.");
+      : "The registration failed; please try again."))
+    + (body.requestId ? " Reference for support: " + body.requestId + "." : "");
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fields.forEach((name) => setError(name, ""));
@@ -208,6 +209,8 @@ class PageState:
     values: Mapping[str, str] = field(default_factory=dict)
     field_errors: Mapping[str, str] = field(default_factory=dict)
     expires_at: datetime | None = None
+    #: The ``requestId`` of the problem shown, for the person to quote to support.
+    reference: str = ""
 
 
 def _field(name: str, label: str, hint: str, state: PageState) -> str:
@@ -275,6 +278,12 @@ your license key.</p>
 </form>"""
 
 
+def _reference(request_id: str) -> str:
+    if not request_id:
+        return ""
+    return f" Reference for support: <code>{_e(request_id)}</code>."
+
+
 def register_page(offer: Offer | None, state: PageState | None = None) -> str:
     """The whole page: the offer, a status region, and the form or the success note."""
     state = state or PageState()
@@ -292,7 +301,7 @@ def register_page(offer: Offer | None, state: PageState | None = None) -> str:
         body.append(_plan(offer))
     body.append(
         f'<div id="status" role="status" aria-live="polite" class="{status_class}">'
-        f"{_e(state.message)}</div>"
+        f"{_e(state.message)}{_reference(state.reference)}</div>"
     )
     if state.kind == "success":
         body.append(_success(offer, state, hidden=False))
@@ -433,6 +442,7 @@ def html_errors(
                 message=message,
                 values=values,
                 field_errors=field_errors,
+                reference=str(problem.get("requestId") or ""),
             )
             return {
                 "statusCode": response["statusCode"],

@@ -1,4 +1,9 @@
-"""RFC 9457 problem responses, and the one mapping from domain errors to HTTP."""
+"""RFC 9457 problem responses, and the one mapping from domain errors to HTTP.
+
+Every body carries ``requestId`` (API Gateway's ``apigw-requestid``: what a customer
+quotes to support, and the logs' correlation id), and a ``type`` URL under the API that
+explains the code (``/problems/<slug>``, from :mod:`licensing_core.http.problem_catalog`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from licensing_core.domain import errors
+from licensing_core.http.problem_catalog import CATALOG, slug
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -43,8 +49,9 @@ def status_of(error: errors.DomainError) -> int:
     return 400
 
 
-def problem_type(code: str) -> str:
-    return f"urn:licensing:problem:{code.lower().replace('_', '-')}"
+def problem_type(code: str, base_url: str) -> str:
+    """The page explaining ``code``: under the API's base URL, relative when it is ""."""
+    return f"{base_url}/problems/{slug(code)}"
 
 
 def problem_response(
@@ -53,21 +60,26 @@ def problem_response(
     title: str,
     detail: str,
     *,
+    request_id: str,
+    base_url: str,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """An API Gateway v2 response carrying an ``application/problem+json`` body.
 
+    ``title`` is the catalog's for a catalogued code (a type has one title, RFC 9457).
     ``extensions`` add members (RFC 9457 section 3.2); they never replace the standard ones.
     """
+    known = CATALOG.get(code)
     body: dict[str, Any] = {
         **(extensions or {}),
-        "type": problem_type(code),
-        "title": title,
+        "type": problem_type(code, base_url),
+        "title": known.title if known else title,
         "status": status,
         "detail": detail,
         "code": code,
+        "requestId": request_id,
     }
     if instance is not None:
         body["instance"] = instance
@@ -100,7 +112,9 @@ def _challenge(error: errors.DomainError) -> dict[str, str]:
     }
 
 
-def from_error(error: errors.DomainError, *, instance: str | None = None) -> dict[str, Any]:
+def from_error(
+    error: errors.DomainError, *, request_id: str, base_url: str, instance: str | None = None
+) -> dict[str, Any]:
     """The response for a domain error: status from the mapping, code from the error."""
     headers = _challenge(error)
     retry_after = error.extensions.get("retryAfterSeconds")
@@ -111,6 +125,8 @@ def from_error(error: errors.DomainError, *, instance: str | None = None) -> dic
         error.code,
         error.title,
         error.detail,
+        request_id=request_id,
+        base_url=base_url,
         instance=instance,
         headers=headers,
         extensions=error.extensions,
