@@ -3,7 +3,7 @@ granted exactly what the declaration says.
 
 Each function has its own role: logs to its own log group, the tables of its
 declaration (read-only ones get no write action), the signing key use it declares,
-``events:PutEvents`` on the lifecycle bus when it mutates (or says so), and the
+``events:PutEvents`` on the lifecycle bus for the outbox's publisher only, and the
 identity-provider actions of its declared ``identity_provider`` use.
 """
 
@@ -82,7 +82,7 @@ class Functions(Construct):
             indexed = _grant_tables(spec, tables, role)
             if spec.signing_key is not None:
                 env |= signing_key.grant(role, spec.signing_key)
-            if spec.emits_events:
+            if spec.publishes_events:
                 event_bus.grant_put_events_to(role)
                 env[EVENT_BUS_VAR] = event_bus.event_bus_name
             if spec.identity_provider and identity.grant_provider(role, spec.identity_provider):

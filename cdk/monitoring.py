@@ -7,6 +7,7 @@ Alarms (all ``notBreaching`` on missing data, actions on the optional SNS topic)
 - Lambda errors (crashes, timeouts: handlers turn exceptions into problems) and
   throttles, in groups of at most ten functions (a metric-math alarm's limit).
 - DynamoDB system errors and throttle events, per table.
+- Stream records a consumer gave up on: any message in its dead-letter queue.
 
 CloudWatch bills an alarm per metric it reads (about $0.10 a month each): with some forty
 functions and a dozen tables that is about 200 metrics; ``alarms=False`` keeps the
@@ -25,6 +26,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from licensing_core.telemetry import BUSINESS_METRICS, NAMESPACE, SERVICE
 
@@ -67,6 +69,7 @@ class Monitoring(Construct):
         stage: apigwv2.HttpStage,
         functions: Mapping[str, lambda_.IFunction],
         tables: Mapping[str, dynamodb.ITable],
+        dead_letters: Mapping[str, sqs.IQueue] | None = None,
         alarm_topic: sns.ITopic | None = None,
         thresholds: AlarmThresholds = AlarmThresholds(),
         alarms: bool = True,
@@ -81,6 +84,7 @@ class Monitoring(Construct):
             self._api_alarms(stage)
             self._lambda_alarms(functions)
             self._dynamodb_alarms(tables)
+            self._dead_letter_alarms(dead_letters or {})
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         self.dashboard.add_widgets(*self._api_widgets(stage))
         self.dashboard.add_widgets(*self._lambda_widgets(functions))
@@ -109,6 +113,19 @@ class Monitoring(Construct):
             alarm.add_ok_action(actions.SnsAction(self._topic))
         self.alarms[construct_id] = alarm
         return alarm
+
+    def _dead_letter_alarms(self, queues: Mapping[str, sqs.IQueue]) -> None:
+        for function, queue in sorted(queues.items()):
+            self._alarm(
+                f"{pascal(function)}DeadLetters",
+                f"{function} gave up on stream records: see its dead-letter queue (each "
+                "message names the records; redrive them once the cause is fixed)",
+                metric=queue.metric_approximate_number_of_messages_visible(
+                    period=PERIOD, statistic="Maximum"
+                ),
+                threshold=1,
+                evaluation_periods=1,
+            )
 
     def _api_alarms(self, stage: apigwv2.HttpStage) -> None:
         t = self.thresholds

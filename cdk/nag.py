@@ -34,6 +34,10 @@ REASONS = {
         "Essentials feature plan: the service needs access-token customization only; the "
         "Plus plan's threat protection is a per-user cost the vendor may opt into."
     ),
+    "AwsSolutions-SQS3": (
+        "This queue is itself a dead-letter queue: the records a stream consumer gave up "
+        "on; its depth is alarmed."
+    ),
     "AwsSolutions-L1": (
         "python3.11 is the runtime the dependency layer is built for and the test suite "
         "runs on; cdk/layers.py RUNTIME moves together with CI, not with each release."

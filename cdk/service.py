@@ -12,9 +12,10 @@ CDK app.
 
 It builds, from the route table and the stored models: the DynamoDB tables, the
 identity provider wiring, the signing key, both Lambda layers, a function per route
-(and per scheduled job and identity trigger whose folder exists), the HTTP API with
-its JWT authorizer and per-route throttling, the lifecycle event bus, the schedules,
-and the dashboard and alarms. The props are plain frozen dataclasses (no jsii
+(and per scheduled job, stream consumer and identity trigger whose folder exists), the
+HTTP API with its JWT authorizer and per-route throttling, the lifecycle event bus and
+its publisher on the audit table's stream (the outbox), the schedules, and the
+dashboard and alarms. The props are plain frozen dataclasses (no jsii
 struct), every field with a production default.
 """
 
@@ -55,13 +56,16 @@ from cdk.signing import (
     SigningKeySource,
 )
 from cdk.specs import (
+    DEFAULT_CONSUMERS,
     DEFAULT_TRIGGERS,
     FunctionSpec,
     IdentityTrigger,
     ScheduledJob,
+    StreamConsumerSpec,
     default_jobs,
     route_spec,
 )
+from cdk.streams import StreamConsumers
 from cdk.tables import Tables, pascal
 
 SERVICE_NAME = "licensing"
@@ -101,6 +105,8 @@ class LicensingServiceProps:
     claim_expiry_schedule: events.Schedule | None = None
     #: Scheduled jobs; default: the route table's, claim expiry on ``claim_expiry_schedule``.
     jobs: Sequence[ScheduledJob] | None = None
+    #: Consumers of tables' streams; default: the route table's (the event publisher).
+    consumers: Sequence[StreamConsumerSpec] = DEFAULT_CONSUMERS
     #: Identity-provider triggers (wired only to a user pool the construct creates).
     triggers: Sequence[IdentityTrigger] = DEFAULT_TRIGGERS
     #: HTTP routes; default: the route table.
@@ -167,12 +173,13 @@ class LicensingService(Construct):
         self.jobs = self._present(
             default_jobs(props.claim_expiry_schedule) if props.jobs is None else props.jobs
         )
+        self.consumers = self._present(props.consumers)
         self.triggers = self._triggers(props.triggers)
         specs: list[FunctionSpec] = [route_spec(route) for route in props.routes]
         self.functions = Functions(
             self,
             "Functions",
-            specs=[*specs, *self.jobs, *self.triggers],
+            specs=[*specs, *self.jobs, *self.consumers, *self.triggers],
             functions_dir=props.functions_dir,
             layers=self.layers.all,
             environment=self._environment(),
@@ -212,6 +219,13 @@ class LicensingService(Construct):
                     )
                 ],
             )
+        self.streams = StreamConsumers(
+            self,
+            "Streams",
+            consumers=self.consumers,
+            functions=self.functions.by_function,
+            tables=self.tables,
+        )
         for trigger in self.triggers:
             self.identity.add_trigger(
                 trigger.operation, self.functions.by_function[trigger.function]
@@ -222,6 +236,7 @@ class LicensingService(Construct):
             stage=self.api.stage,
             functions=self.functions.by_function,
             tables=self.tables.by_name,
+            dead_letters=self.streams.dead_letters,
             alarm_topic=props.alarm_topic,
             thresholds=props.alarm_thresholds,
             alarms=props.alarms,

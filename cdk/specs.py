@@ -1,7 +1,8 @@
 """What a Lambda function is granted and how it is invoked, as plain declarations.
 
 HTTP routes come from the route table (``licensing_core.routes.ROUTES``), scheduled
-jobs from its ``JOBS``, identity-provider triggers from its ``TRIGGERS``. A declared
+jobs from its ``JOBS``, stream consumers from its ``CONSUMERS``, identity-provider
+triggers from its ``TRIGGERS``. A declared
 job or trigger whose folder
 ``functions/<function>/`` does not exist yet is skipped (with an info annotation), so it
 can be declared before its handler is written.
@@ -21,6 +22,8 @@ from licensing_core.routes import KeyUse, Route, TableAccess
 #: Under API Gateway's 30 s integration timeout, with room for a cold start.
 ROUTE_TIMEOUT = Duration.seconds(10)
 JOB_TIMEOUT = Duration.minutes(5)
+#: A batch of at most 100 records, ten PutEvents calls.
+STREAM_TIMEOUT = Duration.seconds(60)
 #: Cognito waits at most 5 s for a trigger.
 TRIGGER_TIMEOUT = Duration.seconds(5)
 
@@ -41,8 +44,8 @@ class FunctionSpec:
     #: ``read`` looks users up, ``invite`` also creates them, ``manage`` also disables
     #: and enables them, ``admin`` all of it. None: nothing.
     identity_provider: str | None = None
-    #: May put lifecycle events on the bus; None: when it writes a table (mutations emit).
-    events: bool | None = None
+    #: May put lifecycle events on the bus: only the outbox's publisher does.
+    publishes_events: bool = False
     #: Gets the OIDC settings to verify bearer tokens (HTTP routes).
     verifies_bearers: bool = False
     timeout: Duration = ROUTE_TIMEOUT
@@ -50,10 +53,6 @@ class FunctionSpec:
     @property
     def writes(self) -> bool:
         return any(access == "write" for _, access in self.tables)
-
-    @property
-    def emits_events(self) -> bool:
-        return self.writes if self.events is None else self.events
 
 
 def route_spec(route: Route) -> FunctionSpec:
@@ -64,7 +63,6 @@ def route_spec(route: Route) -> FunctionSpec:
         tables=route.tables,
         signing_key=route.signing_key,
         identity_provider=route.identity_provider,
-        events=route.events,
         verifies_bearers=True,
     )
 
@@ -75,6 +73,28 @@ class ScheduledJob(FunctionSpec):
 
     schedule: events.Schedule
     timeout: Duration = JOB_TIMEOUT
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamConsumerSpec(FunctionSpec):
+    """A function fed by a table's DynamoDB stream, in batches."""
+
+    #: Logical name of the table whose stream feeds it.
+    stream: str
+    timeout: Duration = STREAM_TIMEOUT
+
+
+#: The route table's stream consumers.
+DEFAULT_CONSUMERS: tuple[StreamConsumerSpec, ...] = tuple(
+    StreamConsumerSpec(
+        function=consumer.function,
+        description=f"Stream of {consumer.stream}: {consumer.summary}",
+        stream=consumer.stream,
+        tables=consumer.tables,
+        publishes_events=consumer.publishes_events,
+    )
+    for consumer in route_table.CONSUMERS
+)
 
 
 TriggerOperation = Literal["post_confirmation", "pre_token_generation", "post_authentication"]

@@ -78,6 +78,7 @@ class Tables(Construct):
             deletion_protection=self._removal_policy == RemovalPolicy.RETAIN,
             removal_policy=self._removal_policy,
             time_to_live_attribute=_ttl_attribute(model),
+            stream=_stream(model),
         )
         if schema["global_secondary_indexes"] or schema["local_secondary_indexes"]:
             self.indexed.add(model.logical_name)
@@ -119,6 +120,12 @@ def _projection(projection: Mapping[str, Any]) -> dict[str, Any]:
         "projection_type": dynamodb.ProjectionType[projection["ProjectionType"]],
         "non_key_attributes": projection.get("NonKeyAttributes"),
     }
+
+
+def _stream(model: type[StoredModel]) -> dynamodb.StreamViewType | None:
+    """The stream the model asks for (``Meta.stream_view_type``), if any."""
+    view = getattr(model.Meta, "stream_view_type", None)
+    return None if view is None else dynamodb.StreamViewType[view]
 
 
 def _ttl_attribute(model: type[StoredModel]) -> str | None:

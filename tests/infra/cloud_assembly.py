@@ -206,12 +206,18 @@ def actions(statement: Mapping[str, Any], service: str | None = None) -> set[str
     return {action for action in listed if service is None or action.startswith(f"{service}:")}
 
 
+#: Actions AWS offers on no narrower resource than ``*`` (stream consumers need it).
+UNSCOPED_ACTIONS = {"dynamodb:ListStreams"}
+
+
 def grants(assembly: CloudAssembly, function_id: str, service: str) -> dict[str, set[str]]:
     """Resource logical id -> actions of ``service`` the function's role allows on it
     (literal ARNs are not references: see ``statements`` for those)."""
     granted: dict[str, set[str]] = defaultdict(set)
     for statement in assembly.statements(function_id):
         allowed = actions(statement, service)
+        if statement["Resource"] == "*":
+            allowed -= UNSCOPED_ACTIONS
         if not allowed:
             continue
         assert statement["Effect"] == "Allow"

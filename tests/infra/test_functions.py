@@ -10,15 +10,15 @@ from licensing_core.routes import ROUTES, Route
 from licensing_core.settings import Settings
 
 from cdk.paths import FUNCTIONS_DIR
-from cdk.specs import DEFAULT_TRIGGERS, default_jobs
+from cdk.specs import DEFAULT_CONSUMERS, DEFAULT_TRIGGERS, default_jobs
 from tests.infra.cloud_assembly import STACK, CloudAssembly, file_tree, references
 from tests.infra.conftest import PENDING_SETTINGS, missing_settings_fields
 
 routes = pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
-#: Declared jobs and triggers whose handler folder exists in this checkout.
+#: Declared jobs, stream consumers and triggers whose handler folder exists here.
 PRESENT = [
     spec.function
-    for spec in (*default_jobs(), *DEFAULT_TRIGGERS)
+    for spec in (*default_jobs(), *DEFAULT_CONSUMERS, *DEFAULT_TRIGGERS)
     if (FUNCTIONS_DIR / spec.function).is_dir()
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -67,3 +68,81 @@ def test_identity_triggers_are_wired_when_their_handler_exists(assembly: CloudAs
     (trigger,) = present
     (function_id,) = set(references(pool["LambdaConfig"]["PostConfirmation"]))
     assert file_tree(assembly.code_dir(function_id)) == file_tree(FUNCTIONS_DIR / trigger.function)
+
+
+# --- The outbox: the audit table's stream and its publisher ------------------------------
+
+
+def _publisher(assembly: CloudAssembly) -> tuple[str, dict[str, Any]]:
+    """The publisher's function id and its event source mapping's properties."""
+    (mapping_id,) = assembly.resources("AWS::Lambda::EventSourceMapping")
+    mapping = assembly.properties(mapping_id)
+    (function_id,) = set(references(mapping["FunctionName"]))
+    assert file_tree(assembly.code_dir(function_id)) == file_tree(FUNCTIONS_DIR / "publish_events")
+    return function_id, mapping
+
+
+def test_the_audit_table_streams_every_new_record(
+    assembly: CloudAssembly, table_ids: dict[str, str]
+) -> None:
+    streaming = {
+        table_id
+        for table_id, table in assembly.resources("AWS::DynamoDB::Table").items()
+        if "StreamSpecification" in table["Properties"]
+    }
+    assert streaming == {table_ids["audit"]}
+    audit = assembly.properties(table_ids["audit"])
+    assert audit["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+
+
+def test_the_publisher_reads_the_stream_retrying_only_what_failed(
+    assembly: CloudAssembly, table_ids: dict[str, str]
+) -> None:
+    function_id, mapping = _publisher(assembly)
+    assert set(references(mapping["EventSourceArn"])) == {table_ids["audit"]}
+    assert mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == 10
+    assert mapping["MaximumRecordAgeInSeconds"] == 86400
+    assert mapping["StartingPosition"] == "TRIM_HORIZON"
+    (queue_id,) = assembly.resources("AWS::SQS::Queue")
+    destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
+    assert set(references(destination)) == {queue_id}
+    queue = assembly.properties(queue_id)
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["MessageRetentionPeriod"] == 14 * 86400
+    stream_actions = grants(assembly, function_id, "dynamodb")
+    assert set(stream_actions) == {table_ids["audit"]}
+    assert stream_actions[table_ids["audit"]] >= {
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+    }
+    assert not {a for a in stream_actions[table_ids["audit"]] if "Item" in a or "Query" in a}
+
+
+def test_only_the_publisher_may_put_events(assembly: CloudAssembly) -> None:
+    bus = assembly.the("AWS::Events::EventBus")
+    function_id, _ = _publisher(assembly)
+    putting = {
+        candidate
+        for candidate in assembly.resources("AWS::Lambda::Function")
+        if grants(assembly, candidate, "events")
+    }
+    assert putting == {function_id}
+    assert grants(assembly, function_id, "events") == {bus: {"events:PutEvents"}}
+    assert assembly.environment(function_id)["LICENSING_EVENT_BUS"] == {"Ref": bus}
+
+
+def test_an_alarm_watches_the_dead_letters(assembly: CloudAssembly) -> None:
+    (queue_id,) = assembly.resources("AWS::SQS::Queue")
+    watching = [
+        alarm["Properties"]
+        for alarm in assembly.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    ]
+    (alarm,) = watching
+    (dimension,) = alarm["Dimensions"]
+    assert set(references(dimension["Value"])) == {queue_id}
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

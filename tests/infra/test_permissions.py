@@ -8,7 +8,7 @@ from licensing_core.routes import ROUTES, Route
 
 from cdk.identity import IDENTITY_PROVIDER_ACTIONS
 from cdk.specs import route_spec
-from tests.infra.cloud_assembly import CloudAssembly, actions, grants, references
+from tests.infra.cloud_assembly import UNSCOPED_ACTIONS, CloudAssembly, actions, grants, references
 
 routes = pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
 
@@ -68,20 +68,11 @@ def test_only_signing_routes_may_sign(assembly: CloudAssembly) -> None:
 
 
 @routes
-def test_functions_that_mutate_may_emit_lifecycle_events(
-    assembly: CloudAssembly, route: Route
-) -> None:
-    """PutEvents on the stack's bus, and the bus's name, for every route that writes."""
-    bus = assembly.the("AWS::Events::EventBus")
+def test_no_route_puts_lifecycle_events(assembly: CloudAssembly, route: Route) -> None:
+    """Requests commit their audit record; the outbox's publisher puts the event."""
     function_id = assembly.function_of(route.route_key)
-    granted = grants(assembly, function_id, "events")
-    variables = assembly.environment(function_id)
-    if route_spec(route).emits_events:
-        assert granted == {bus: {"events:PutEvents"}}
-        assert variables["LICENSING_EVENT_BUS"] == {"Ref": bus}
-    else:
-        assert granted == {}
-        assert "LICENSING_EVENT_BUS" not in variables
+    assert grants(assembly, function_id, "events") == {}
+    assert "LICENSING_EVENT_BUS" not in assembly.environment(function_id)
 
 
 @routes
@@ -108,13 +99,24 @@ def test_no_function_outside_routes_reaches_the_pool(assembly: CloudAssembly) ->
         assert grants(assembly, function_id, "cognito-idp") == {}
 
 
-def test_the_only_unscoped_statement_is_x_rays(assembly: CloudAssembly) -> None:
-    """X-Ray has no resource-level permissions; everything else names its resource."""
+def test_the_only_unscoped_statements_are_x_rays_and_list_streams(
+    assembly: CloudAssembly,
+) -> None:
+    """X-Ray and ``ListStreams`` have no resource-level permissions (only a stream
+    consumer lists streams); everything else names its resource."""
+    consumers = {
+        function_id
+        for mapping in assembly.resources("AWS::Lambda::EventSourceMapping").values()
+        for function_id in references(mapping["Properties"]["FunctionName"])
+    }
     for function_id in assembly.resources("AWS::Lambda::Function"):
+        allowed = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+        if function_id in consumers:
+            allowed |= UNSCOPED_ACTIONS
         for statement in assembly.statements(function_id):
             resources = statement["Resource"]
             if "*" in (resources if isinstance(resources, list) else [resources]):
-                assert actions(statement) == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+                assert actions(statement) <= allowed, (function_id, statement)
 
 
 def test_functions_write_only_their_own_logs(assembly: CloudAssembly) -> None:

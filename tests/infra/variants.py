@@ -70,7 +70,6 @@ ROUTES: tuple[Route, ...] = (
         "Write without events",
         Access.ADMIN,
         tables=(("audit", "write"),),
-        events=False,
     ),
     Route("GET", "/read", "read", "Read only", Access.END_USER, tables=(("licenses", "read"),)),
     ReadUsersRoute("GET", "/whoami", "whoami", "Look a user up", Access.END_USER),

@@ -1,4 +1,5 @@
-"""Lifecycle events: published on the configured bus, read back through a rule, never fatal."""
+"""Lifecycle events: put on the bus, read back through a rule; what EventBridge did not take
+is reported for a retry, what can never be sent is logged and dropped."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from licensing_core import aws
-from licensing_core.events import DETAIL_TYPES, DetailType, Event, emit, publish, redact
+from licensing_core.events import DETAIL_TYPES, DetailType, Event, put, redact
 from licensing_core.settings import get_settings
 from moto import mock_aws
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +42,10 @@ class Bus:
             if len(messages) >= expected:
                 break
         return messages
+
+
+def emit(detail_type: str, detail: dict[str, Any], *, source: str = "licensing") -> set[int]:
+    return put([Event(detail_type, detail, source)], "licensing-test")
 
 
 @pytest.fixture
@@ -153,96 +158,77 @@ def test_detail_values_are_plain_json() -> None:
 
 
 def test_many_events_go_in_batches_of_ten(bus: Bus) -> None:
-    sent = publish(Event("claim.expired", {"claimId": f"clm_{n}"}) for n in range(23))
-    assert sent == 23
+    failed = put([Event("claim.expired", {"claimId": f"clm_{n}"}) for n in range(23)], bus.name)
+    assert failed == set()
     claims = {event["detail"]["claimId"] for event in bus.received(expected=23)}
     assert claims == {f"clm_{n}" for n in range(23)}
 
 
-def test_unknown_detail_types_and_unserializable_details_are_skipped_not_raised(
+def test_events_that_can_never_be_sent_are_logged_and_dropped_not_retried(
     bus: Bus, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="licensing_core.events"):
-        sent = publish(
+        failed = put(
             [
                 Event("license.exploded", {"licenseId": "lic_1"}),
                 Event("license.issued", {"licenseId": object()}),
                 Event("license.issued", {"nan": float("nan")}),
+                Event("license.issued", {"blob": "x" * 300_000}),
                 Event("license.issued", {"licenseId": "lic_ok"}),
-            ]
+            ],
+            bus.name,
         )
-    assert sent == 1
+    assert failed == set()  # retrying them would only block the events behind them
     (event,) = bus.received()
     assert event["detail"] == {"licenseId": "lic_ok"}
     assert "license.exploded" in caplog.text
     assert "not JSON serializable" in caplog.text
-
-
-def test_oversized_events_are_skipped(bus: Bus, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="licensing_core.events"):
-        assert publish([Event("license.issued", {"blob": "x" * 300_000})]) == 0
     assert "256 KiB" in caplog.text
 
 
-def test_without_a_bus_nothing_is_sent_and_nothing_is_needed(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_bus_that_cannot_be_reached_fails_every_event_for_a_retry(
+    bus: Bus, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.delenv("LICENSING_EVENT_BUS", raising=False)
-
-    def no_client(service: str) -> Any:
-        raise AssertionError(f"no {service} client without a bus")
-
-    monkeypatch.setattr(aws, "client", no_client)
-    with caplog.at_level(logging.DEBUG, logger="licensing_core.events"):
-        emit("license.issued", {"licenseId": "lic_1"})
-        assert publish([]) == 0
-    assert "LICENSING_EVENT_BUS is not set" in caplog.text
-
-
-def test_a_failing_bus_is_logged_never_raised(
-    bus: Bus, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    monkeypatch.setenv("LICENSING_EVENT_BUS", "no-such-bus")
     with caplog.at_level(logging.WARNING, logger="licensing_core.events"):
-        emit("license.issued", {"licenseId": "lic_1"})
-    assert "not published" in caplog.text
+        failed = put(
+            [Event("license.issued", {"licenseId": f"lic_{n}"}) for n in range(12)], "no-such-bus"
+        )
+    assert failed == set(range(12))
+    assert "to retry" in caplog.text
     assert bus.received(expected=0) == []
 
 
 class ScriptedEvents:
     """An EventBridge client whose PutEvents answers follow a script of per-entry results."""
 
-    def __init__(self, *answers: list[dict[str, str]]) -> None:
+    def __init__(self, *answers: list[dict[str, str]] | Exception) -> None:
         self.answers = list(answers)
         self.calls: list[list[str]] = []
 
     def put_events(self, Entries: list[dict[str, str]]) -> dict[str, Any]:  # noqa: N803
         self.calls.append([json.loads(entry["Detail"])["claimId"] for entry in Entries])
-        return {"Entries": self.answers.pop(0)}
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return {"Entries": answer}
 
 
 OK = {"EventId": "e-1"}
+FAILED = {"ErrorCode": "InternalFailure", "ErrorMessage": "try later"}
 
 
-def test_failed_entries_are_retried_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LICENSING_EVENT_BUS", "bus")
-    client = ScriptedEvents([OK, {"ErrorCode": "ThrottlingException"}], [OK])
-    monkeypatch.setattr(aws, "client", lambda service: client)
-    assert publish(Event("claim.expired", {"claimId": f"clm_{n}"}) for n in (1, 2)) == 2
-    assert client.calls == [["clm_1", "clm_2"], ["clm_2"]]
-
-
-def test_entries_failing_twice_are_logged(
+def test_entries_eventbridge_did_not_take_are_reported_by_position(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setenv("LICENSING_EVENT_BUS", "bus")
-    failure = {"ErrorCode": "InternalFailure", "ErrorMessage": "try later"}
-    client = ScriptedEvents([failure], [failure])
+    client = ScriptedEvents([OK, FAILED, *[OK] * 8], RuntimeError("throttled"), [OK, OK])
     monkeypatch.setattr(aws, "client", lambda service: client)
+    batch = [Event("claim.expired", {"claimId": f"clm_{n}"}) for n in range(23)]
     with caplog.at_level(logging.WARNING, logger="licensing_core.events"):
-        emit("claim.expired", {"claimId": "clm_1"})
-    assert client.calls == [["clm_1"], ["clm_1"]]
-    assert "claim.expired event not published: InternalFailure try later" in caplog.text
+        failed = put(batch, "bus")
+    # the second entry failed, the whole second call raised, the last entry got no result
+    assert failed == {1, *range(10, 20), 22}
+    assert [len(call) for call in client.calls] == [10, 10, 3]
+    assert "claim.expired event to retry: InternalFailure try later" in caplog.text
 
 
 def test_the_schema_lists_every_documented_type() -> None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import re
 
-from licensing_core.routes import JOBS, ROUTES, TRIGGERS, Access, job_for, match, route_for
+from licensing_core.routes import (
+    CONSUMERS,
+    JOBS,
+    ROUTES,
+    TRIGGERS,
+    Access,
+    job_for,
+    match,
+    route_for,
+)
 from licensing_core.store.models import ALL_MODELS
 
 from tests.support import ROOT
@@ -17,7 +26,7 @@ def test_every_function_folder_has_a_row_and_every_row_a_folder() -> None:
         for p in (ROOT / "functions").iterdir()
         if p.is_dir() and not p.name.startswith(("_", "."))
     }
-    functions = [row.function for row in (*ROUTES, *JOBS, *TRIGGERS)]
+    functions = [row.function for row in (*ROUTES, *JOBS, *CONSUMERS, *TRIGGERS)]
     assert len(set(functions)) == len(functions), "a function serves two rows"
     assert folders == set(functions)
     for function in functions:

@@ -1,20 +1,21 @@
 """Lifecycle events: what happened to licenses, seats, identities and claims, on EventBridge.
 
-Every mutation writes its audit record in DynamoDB first (the source of truth), then
-calls :func:`emit` so that integrators can react (provision a CRM account, send a
-mail, bill usage) by subscribing a rule to the bus. Events are best-effort and sent
-after the commit: :func:`emit` and :func:`publish` never raise into the caller, they
-log a warning when EventBridge refuses or cannot be reached.
+The audit table is the outbox. A request commits its records and its audit record in one
+transaction and returns; ``functions/publish_events`` reads the audit table's stream and
+puts each audit record that is a lifecycle event on the bus (:mod:`licensing_core.outbox`),
+so an event is delivered at least once for every committed change, and never for one
+that did not commit. No request function publishes.
 
 Envelope: ``source`` is ``licensing``, ``detail-type`` one of :class:`DetailType`,
-``detail`` a JSON object with camelCase fields. The fields of each type are
-documented in ``cdk/EVENTS.md``; they may gain fields, never lose or rename one.
+``detail`` a JSON object with camelCase fields, among them ``eventId`` (derived from the
+audit record: the same on every redelivery, so consumers deduplicate on it). The fields
+of each type are documented in ``cdk/EVENTS.md``; they may gain fields, never lose or
+rename one.
 
-The bus is named by the environment variable ``LICENSING_EVENT_BUS`` (the stack sets
-it on the functions allowed to publish). Unset, as in tests and the local server,
-publishing is a no-op with a debug log. Details never carry secrets: keys named like
-tokens, secrets, passwords or client ids are dropped, and so is any string that looks
-like a compact JWS/JWE, at any depth.
+The bus is named by the environment variable ``LICENSING_EVENT_BUS`` (the stack sets it
+on the publisher only). Details never carry secrets: keys named like tokens, secrets,
+passwords or client ids are dropped, and so is any string that looks like a compact
+JWS/JWE, at any depth.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -84,33 +85,35 @@ class Event:
     source: str = SOURCE
 
 
-def emit(detail_type: str, detail: Mapping[str, Any], *, source: str = SOURCE) -> None:
-    """Publish one event on the lifecycle bus; never raises (see the module docstring)."""
-    publish([Event(detail_type, detail, source)])
-
-
-def publish(events: Iterable[Event]) -> int:
-    """Publish events in batches of ten; return how many EventBridge accepted.
-
-    Never raises: a refused or malformed event is logged and skipped, and entries that
-    EventBridge fails (throttling, internal errors) are retried once.
-    """
-    try:
-        pending = list(events)
-        if not pending:
-            return 0
-        bus = bus_name()
-        if bus is None:
-            logger.debug("%s is not set: %d event(s) not published", BUS_ENV, len(pending))
-            return 0
-        entries = [entry for event in pending if (entry := _entry(event, bus)) is not None]
-        return sum(
-            _put(entries[start : start + MAX_ENTRIES_PER_CALL])
-            for start in range(0, len(entries), MAX_ENTRIES_PER_CALL)
-        )
-    except Exception:
-        logger.warning("lifecycle events not published", exc_info=True)
-        return 0
+def put(events: Sequence[Event], bus: str) -> set[int]:
+    """Put ``events`` on ``bus`` in batches of ten; return the positions of those that
+    EventBridge did not take (throttled, failed, or their call raised), to be retried.
+    An event that can never be sent (unknown type, not JSON, over 256 KiB) is logged and
+    dropped: retrying it would only block the events behind it."""
+    entries = [(position, _entry(event, bus)) for position, event in enumerate(events)]
+    sendable = [(position, entry) for position, entry in entries if entry is not None]
+    failed: set[int] = set()
+    client = aws.client("events")
+    for start in range(0, len(sendable), MAX_ENTRIES_PER_CALL):
+        batch = sendable[start : start + MAX_ENTRIES_PER_CALL]
+        try:
+            response = client.put_events(Entries=[entry for _, entry in batch])
+        except Exception:
+            logger.warning("PutEvents failed: %d event(s) to retry", len(batch), exc_info=True)
+            failed.update(position for position, _ in batch)
+            continue
+        results = response.get("Entries", [])
+        for index, (position, entry) in enumerate(batch):
+            result = results[index] if index < len(results) else {"ErrorCode": "NoResult"}
+            if result.get("ErrorCode"):
+                logger.warning(
+                    "%s event to retry: %s %s",
+                    entry["DetailType"],
+                    result.get("ErrorCode"),
+                    result.get("ErrorMessage", ""),
+                )
+                failed.add(position)
+    return failed
 
 
 def bus_name() -> str | None:
@@ -175,38 +178,3 @@ def _entry(event: Event, bus: str) -> dict[str, str] | None:
         logger.warning("%s event not published: over 256 KiB", event.detail_type)
         return None
     return entry
-
-
-def _put(entries: list[dict[str, str]]) -> int:
-    """Send one batch (at most ten entries), retrying failed entries once."""
-    client = aws.client("events")
-    published = 0
-    for attempt in (1, 2):
-        try:
-            response = client.put_events(Entries=entries)
-        except Exception:
-            logger.warning(
-                "PutEvents failed: %d event(s) not published",
-                len(entries),
-                extra={"detailTypes": sorted({entry["DetailType"] for entry in entries})},
-                exc_info=True,
-            )
-            return published
-        failed = [
-            (entry, result)
-            for entry, result in zip(entries, response.get("Entries", []), strict=False)
-            if result.get("ErrorCode")
-        ]
-        published += len(entries) - len(failed)
-        if not failed:
-            return published
-        if attempt == 2:
-            for entry, result in failed:
-                logger.warning(
-                    "%s event not published: %s %s",
-                    entry["DetailType"],
-                    result.get("ErrorCode"),
-                    result.get("ErrorMessage", ""),
-                )
-        entries = [entry for entry, _ in failed]
-    return published

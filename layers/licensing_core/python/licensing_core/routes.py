@@ -70,8 +70,6 @@ class Route:
     #: Whether only people may call it: a service account's (client-credentials) token is
     #: refused with 403 ``HUMAN_ONLY``.
     people_only: bool = False
-    #: Whether the function may put lifecycle events on the bus; None: when it writes.
-    events: bool | None = None
     #: Whether the route gives access back or for longer without signing anything:
     #: re-enables a license or identity, or widens what a tier grants. Such routes, and
     #: every route that signs, name a ``step_up`` action or have a written reason in
@@ -249,7 +247,7 @@ ROUTES: tuple[Route, ...] = (
           "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
           request=s.UsageReport, response=s.UsageResult,
           tables=_ro("products", "features", "tiers", "customers", "licenses", "activations")
-          + _rw("usage"),
+          + _rw("usage", "audit"),
           signing_key="verify", statuses=(403, 404, 410, 429), tag="identity"),
     Route("GET", "/customers/{customerId}/usage", "customer_usage",
           "An identity's usage counters", A, response=s.UsageList,
@@ -330,6 +328,34 @@ JOBS: tuple[Job, ...] = (
         "never a claim fulfilled meanwhile)",
         schedule="rate(1 hour)",
         tables=_rw("claims", "audit"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class StreamConsumer:
+    """A function fed by a table's DynamoDB stream (the audit table's is the outbox: see
+    ``licensing_core.outbox``), not over HTTP. CDK builds its Lambda and its event source
+    mapping (partial batch failures, bisect on error, bounded retries, a dead-letter
+    queue) from this row; ``functions/<function>/handler.py`` takes the stream batch and
+    returns the partial batch response."""
+
+    function: str
+    summary: str
+    #: The table whose stream feeds it.
+    stream: str
+    tables: tuple[tuple[str, TableAccess], ...] = ()
+    #: Whether it puts lifecycle events on the bus (the only functions that may).
+    publishes_events: bool = False
+
+
+CONSUMERS: tuple[StreamConsumer, ...] = (
+    StreamConsumer(
+        "publish_events",
+        "Put every committed audit record that is a lifecycle event on the bus (at least "
+        "once, deduplicable by its eventId)",
+        stream="audit",
+        publishes_events=True,
     ),
 )
 

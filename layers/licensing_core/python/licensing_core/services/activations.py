@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from licensing_core import events, schemas, telemetry
+from licensing_core import schemas, telemetry
 from licensing_core.domain import activations as rules
 from licensing_core.domain.errors import Conflict, Gone, NotFound
 from licensing_core.domain.ids import utcnow
@@ -16,6 +16,7 @@ from licensing_core.services import licenses
 from licensing_core.services.catalog import ProductCatalog
 from licensing_core.settings import get_settings
 from licensing_core.store import activations as store
+from licensing_core.store import audit as audit_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store.models import ActivationRecord, CustomerRecord, LicenseRecord
 from licensing_core.store.transaction import Transaction
@@ -260,15 +261,18 @@ def _take_dead_seat(
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
-    telemetry.count(telemetry.Metric.SEAT_LIMIT_REJECTIONS)
-    events.emit(
-        "seat.limit_reached",
-        {
-            "licenseId": license.license_id,
-            **license_store.license_fields(license),
-            "maxUsers": max_users,
-            "machineId": record.machine_id,
-        },
+    audit_store.append(  # the refusal is recorded (and published): nothing else is
+        license_store.audit_entry(
+            license.license_id,
+            "seat.limit_reached",
+            SYSTEM_ACTOR,
+            at=now,
+            details={
+                **license_store.license_fields(license),
+                "maxUsers": max_users,
+                "machineId": record.machine_id,
+            },
+        )
     )
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from licensing_core import events, schemas, telemetry
+from licensing_core import schemas
 from licensing_core.domain.errors import Gone, ValidationFailed
 from licensing_core.domain.ids import utcnow
 from licensing_core.services import activations, licenses
 from licensing_core.services.catalog import ProductCatalog
+from licensing_core.store import audit as audit_store
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as claims_store
+from licensing_core.store import licenses as license_store
 from licensing_core.store import usage as store
 from licensing_core.store.models import CustomerRecord, LicenseRecord
 
@@ -62,19 +64,22 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
     try:
         used, replayed = store.add(counter, body.quantity, body.idempotency_key)
     except store.QuotaExceeded as refused:
-        telemetry.count(telemetry.Metric.QUOTA_EXCEEDED)
-        events.emit(
-            "quota.exceeded",
-            {
-                "licenseId": license.license_id,
-                "customerId": customer.customer_id,
-                "tenantId": customer.tenant_id,
-                "meter": body.meter,
-                "limit": counter.limit,
-                "used": refused.extensions["used"],
-                "requested": body.quantity,
-                "periodEnd": ends.isoformat(),
-            },
+        audit_store.append(  # the refusal is recorded (and published): nothing else is
+            license_store.audit_entry(
+                license.license_id,
+                "quota.exceeded",
+                activations.SYSTEM_ACTOR,
+                at=now,
+                details={
+                    "customerId": customer.customer_id,
+                    "tenantId": customer.tenant_id,
+                    "meter": body.meter,
+                    "limit": counter.limit,
+                    "used": refused.extensions["used"],
+                    "requested": body.quantity,
+                    "periodEnd": ends.isoformat(),
+                },
+            )
         )
         raise
     return schemas.UsageResult(

@@ -222,13 +222,16 @@ class ActivationRecord(StoredModel):
 
 
 class AuditRecord(StoredModel):
-    """Who did what to a record, when and why; written in the mutation's transaction."""
+    """Who did what to a record, when and why; written in the mutation's transaction.
+    Its table's stream is the outbox of lifecycle events (``licensing_core.outbox``)."""
 
     logical_name = "audit"
 
     class Meta:
         table_name = "audit"
         billing_mode = "PAY_PER_REQUEST"
+        #: The outbox: every committed audit record reaches the stream's consumers.
+        stream_view_type = "NEW_IMAGE"
 
     subject_id = UnicodeAttribute(hash_key=True)
     #: ``<ISO time>#<random>``: records of a subject sort by time.

@@ -17,10 +17,8 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from licensing_core import events, telemetry
 from licensing_core.store.base import connection
 from licensing_core.store.errors import ConcurrentChange, transact
-from licensing_core.store.models import AuditRecord
 
 Meaning = Exception | None
 _KINDS = ("check", "delete", "save", "update")
@@ -31,7 +29,6 @@ class Transaction:
     """Collects writes, then runs them atomically with bounded conflict retries."""
 
     _items: list[tuple[str, Callable[[TransactWrite], None], Meaning]] = field(default_factory=list)
-    _audits: list[AuditRecord] = field(default_factory=list)
 
     def check(
         self, model: type[Model], key: Any, condition: Condition, meaning: Meaning = None
@@ -46,8 +43,6 @@ class Transaction:
     def save(
         self, record: Model, condition: Condition | None = None, meaning: Meaning = None
     ) -> None:
-        if isinstance(record, AuditRecord):
-            self._audits.append(record)
         self._add("save", lambda t: t.save(record, condition=condition), meaning)
 
     def update(
@@ -83,44 +78,3 @@ class Transaction:
             return otherwise or ConcurrentChange("the record changed meanwhile; read it again")
 
         transact(write, on_condition_failed=meaning)
-        announce(self._audits)
-
-
-#: Audit actions that are also counted as business metrics.
-METRICS_BY_ACTION = {
-    "activation.created": telemetry.Metric.ACTIVATIONS,
-    "license.revoked": telemetry.Metric.REVOCATIONS,
-}
-
-
-#: What an audit record's subject is, by the aggregate its action names (``license.*``).
-SUBJECT_IDS = {
-    "license": "licenseId",
-    "activation": "licenseId",
-    "identity": "customerId",
-    "tenant": "tenantId",
-    "claim": "claimId",
-}
-
-
-def announce(audits: Sequence[AuditRecord]) -> None:
-    """After a commit: every audit record that is a lifecycle event goes on the bus
-    (best-effort; the audit record is the source of truth), and is counted."""
-    events.publish(
-        events.Event(
-            audit.action,
-            {
-                SUBJECT_IDS.get(audit.action.split(".")[0], "subjectId"): audit.subject_id,
-                "actor": audit.actor,
-                "reason": audit.reason,
-                "at": audit.at.isoformat(),
-                **audit.details,
-            },
-        )
-        for audit in audits
-        if audit.action in events.DETAIL_TYPES
-    )
-    for audit in audits:
-        metric = METRICS_BY_ACTION.get(audit.action)
-        if metric is not None:
-            telemetry.count(metric)
