@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
+EVENT_BUS = "licensing-local"
 ADMIN_GROUP = "license-admins"
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS: Mapping[str, str] = {
@@ -129,6 +130,13 @@ class EmbeddedAws:
         self.cognito: CognitoIdpBackend = cognitoidp_backends[ACCOUNT_ID][REGION]
 
     @property
+    def lock(self) -> threading.Lock:
+        """Held while moto serves a request: take it to read moto's state directly."""
+        if self._app is None:
+            raise RuntimeError("the embedded AWS is not started")
+        return self._app.lock
+
+    @property
     def endpoint(self) -> str:
         if self._endpoint is None:
             raise RuntimeError("the embedded AWS is not started")
@@ -168,6 +176,13 @@ def _session() -> boto3.session.Session:
         aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=REGION,
+    )
+
+
+def create_event_bus(endpoint: str) -> None:
+    """The bus the publisher puts lifecycle events on (moto keeps none: it has no rule)."""
+    _session().client("events", endpoint_url=endpoint, config=_CLIENT_CONFIG).create_event_bus(
+        Name=EVENT_BUS
     )
 
 
@@ -229,6 +244,8 @@ def configure_environment(
         "LICENSING_COGNITO_USER_POOL_ID": idp.user_pool_id,
         # Links in discovery documents follow the issuer, never a client's Host header.
         "LICENSING_PUBLIC_URL": issuer,
+        # The publisher puts lifecycle events on a bus of the embedded moto.
+        "LICENSING_EVENT_BUS": EVENT_BUS,
     }
     os.environ.update(variables)
     reset_settings()

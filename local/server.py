@@ -16,6 +16,7 @@ from licensing_core.store.models import ALL_MODELS
 
 from local import FUNCTIONS_DIR
 from local.aws import (
+    ACCOUNT_ID,
     ADMIN_GROUP,
     REGION,
     EmbeddedAws,
@@ -23,10 +24,12 @@ from local.aws import (
     access_token,
     bootstrap_cognito,
     configure_environment,
+    create_event_bus,
     isolate_from_real_aws,
 )
 from local.gateway import Functions, Gateway, GatewayServer, make_server
 from local.persistence import STORE_FILE, LocalStore, Persistence
+from local.relay import ConsumerRelay
 from local.state import (
     ADMIN_TOKEN_FILE,
     LocalState,
@@ -113,6 +116,7 @@ class LocalServer:
         self.httpd: GatewayServer | None = None
         self._thread: threading.Thread | None = None
         self.store: LocalStore | None = None
+        self.relay: ConsumerRelay | None = None
 
     def start(self) -> Started:
         options = self.options
@@ -145,6 +149,15 @@ class LocalServer:
         configure_environment(endpoint=endpoint, issuer=url, data_dir=data_dir, idp=idp)
         created = create_missing_tables(ALL_MODELS)
         restored.update(persistence.restore_items())
+        create_event_bus(endpoint)
+        self.relay = ConsumerRelay(
+            self.gateway.functions,
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            lock=self.aws.lock,
+            data_dir=data_dir,
+        )
+        self.relay.start()
         _warm_up()
         warnings.extend(self.gateway.preload())
         seeded: list[str] = []
@@ -203,6 +216,9 @@ class LocalServer:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
         if self.httpd is not None:
             if self._thread is not None:
                 self.httpd.shutdown()  # returns once serve_forever has

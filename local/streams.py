@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,14 +43,21 @@ class StreamCursor:
     account_id: str
     region: str
     next_sequence: int = 0
+    #: Held while the shard is read or trimmed (the embedded moto's request lock).
+    lock: AbstractContextManager[Any] = field(default_factory=nullcontext)
 
     @classmethod
-    def at_end(cls, table_name: str, account_id: str, region: str) -> StreamCursor:
+    def at_end(
+        cls,
+        table_name: str,
+        account_id: str,
+        region: str,
+        lock: AbstractContextManager[Any] | None = None,
+    ) -> StreamCursor:
         """A cursor past every record the stream holds now (``LATEST``)."""
         shard = stream_shard(table_name, account_id, region)
-        return cls(
-            table_name, account_id, region, shard.starting_sequence_number + len(shard.items)
-        )
+        end = shard.starting_sequence_number + len(shard.items)
+        return cls(table_name, account_id, region, end, lock or nullcontext())
 
     @property
     def shard(self) -> StreamShard:
@@ -57,12 +65,12 @@ class StreamCursor:
 
     def batch(self, limit: int) -> list[Record]:
         """Up to ``limit`` records from the cursor on, as Lambda's event carries them."""
-        shard = self.shard
-        self.next_sequence = max(self.next_sequence, shard.starting_sequence_number)
-        arn = f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}"
-        return [
-            {**record, "eventSourceARN": arn} for record in shard.get(self.next_sequence, limit)
-        ]
+        with self.lock:
+            shard = self.shard
+            self.next_sequence = max(self.next_sequence, shard.starting_sequence_number)
+            arn = f"{shard.table.table_arn}/stream/{shard.table.latest_stream_label}"
+            records = shard.get(self.next_sequence, limit)
+        return [{**record, "eventSourceARN": arn} for record in records]
 
     def advance(self, records: int) -> None:
         """The next ``records`` records are done."""
@@ -72,11 +80,12 @@ class StreamCursor:
 def trim(cursors: Sequence[StreamCursor]) -> None:
     """Forget the records every cursor of a shard is past (moto keeps them all); new
     records keep numbering on from the shard's start."""
-    shard = cursors[0].shard
-    consumed = min(cursor.next_sequence for cursor in cursors) - shard.starting_sequence_number
-    if consumed > 0:
-        del shard.items[:consumed]
-        shard.starting_sequence_number += consumed
+    with cursors[0].lock:
+        shard = cursors[0].shard
+        consumed = min(c.next_sequence for c in cursors) - shard.starting_sequence_number
+        if consumed > 0:
+            del shard.items[:consumed]
+            shard.starting_sequence_number += consumed
 
 
 def sequence_number(record: Mapping[str, Any]) -> str:
@@ -92,23 +101,24 @@ class EventSourceMapping:
     on_failure: Callable[[Sequence[Record]], None]
     batch_size: int = 100
     max_retries: int = 10
-    context: Any = None
+    #: Makes the Lambda context of one invocation.
+    context: Callable[[], Any] = lambda: None
     #: Failed attempts per record (by sequence number) still being retried.
     attempts: Counter[str] = field(default_factory=Counter)
 
-    def poll(self) -> int:
-        """Deliver one batch; how many records are done (handled, or given up on)."""
+    def poll(self) -> list[Record]:
+        """Deliver one batch; the records now done (handled, or given up on)."""
         records = self.cursor.batch(self.batch_size)
         if not records:
-            return 0
+            return []
         done = self._deliver(records)
         self.cursor.advance(done)
-        return done
+        return records[:done]
 
     def _deliver(self, records: list[Record]) -> int:
         """How many leading ``records`` are done after one invocation (or a bisection)."""
         try:
-            response = self.handler({"Records": records}, self.context)
+            response = self.handler({"Records": records}, self.context())
         except Exception:
             if len(records) == 1:
                 return self._failed(records[0])

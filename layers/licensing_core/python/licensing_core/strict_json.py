@@ -21,9 +21,9 @@ def loads(document: str | bytes) -> Any:
 
 
 def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    members = dict(pairs)
-    if len(members) != len(pairs):
-        seen: set[str] = set()
-        repeated = next(name for name, _ in pairs if name in seen or seen.add(name))
-        raise DuplicateMember(f"the member {repeated[:64]!r} appears more than once")
+    members: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in members:
+            raise DuplicateMember(f"the member {name[:64]!r} appears more than once")
+        members[name] = value
     return members
