@@ -96,6 +96,11 @@ def serve_parser() -> argparse.ArgumentParser:
         "directory (the signing key stays)",
     )
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also print each request's metrics (the EMF JSON Lambda sends to CloudWatch)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -145,6 +150,8 @@ def serve(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not args.verbose:  # metrics are EMF JSON lines: noise between the access log's
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
