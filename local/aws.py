@@ -25,8 +25,8 @@ import boto3
 from botocore.config import Config
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk, jwt
+from licensing_core.jose import b64url_decode
 from licensing_core.settings import reset_settings
-from licensing_core.tokens.jose import b64url_decode
 from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
 from moto.core.common_models import BaseModel
 from moto.server import ThreadedMotoServer

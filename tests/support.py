@@ -50,7 +50,7 @@ class TokenMinter:
 
 def unsigned_token(**claims: Any) -> str:
     """A token with ``alg: none`` (which every verifier must refuse)."""
-    from licensing_core.tokens.jose import b64url_encode
+    from licensing_core.jose import b64url_encode
 
     header = b64url_encode(json.dumps({"alg": "none", "kid": "k1"}).encode())
     payload = b64url_encode(json.dumps(claims).encode())

@@ -120,7 +120,7 @@ def test_kms_signatures_verify_with_cryptography(kms_key: str) -> None:
     assert isinstance(signer, KmsSigner)
     token = sign_compact({"sub": "lic_1"}, typ="license+jwt", signer=signer)
     signing_input, _, signature = token.rpartition(".")
-    from licensing_core.tokens.jose import b64url_decode
+    from licensing_core.jose import b64url_decode
 
     signer.current.key.verify(
         b64url_decode(signature), signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()

@@ -13,8 +13,8 @@ import jwt as pyjwt
 import pytest
 from jwcrypto import jwk, jws
 from licensing_core.domain.ids import set_clock
+from licensing_core.jose import b64url_encode
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
-from licensing_core.tokens.jose import b64url_encode
 from licensing_core.tokens.jwe import encrypt_to
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer

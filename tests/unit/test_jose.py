@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from licensing_core.tokens.jose import (
+from licensing_core.jose import (
     TokenError,
     b64url_decode,
     check_registered_claims,
@@ -71,7 +71,7 @@ def test_b64url_decode_refuses_standard_alphabet_and_padding() -> None:
 
 def _spellings(data: bytes) -> list[str]:
     """Every base64url text that a lenient decoder reads as ``data``."""
-    from licensing_core.tokens.jose import b64url_encode
+    from licensing_core.jose import b64url_encode
 
     canonical = b64url_encode(data)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -82,7 +82,7 @@ def _spellings(data: bytes) -> list[str]:
 
 @pytest.mark.parametrize("data", [b"\x00", b"ab", b"\xff" * 255, b"x" * 256])
 def test_base64url_has_one_spelling(data: bytes) -> None:
-    from licensing_core.tokens.jose import b64url_encode
+    from licensing_core.jose import b64url_encode
 
     assert b64url_decode(b64url_encode(data)) == data
     for other in _spellings(data):
@@ -91,7 +91,7 @@ def test_base64url_has_one_spelling(data: bytes) -> None:
 
 
 def test_a_header_naming_a_member_twice_is_refused() -> None:
-    from licensing_core.tokens.jose import b64url_encode
+    from licensing_core.jose import b64url_encode
 
     header = b64url_encode(b'{"alg":"RS256","alg":"none"}')
     with pytest.raises(TokenError, match="more than once"):

@@ -58,7 +58,7 @@ def test_compact_jws_verifies_with_pyjwt(tmp_path: Path) -> None:
 
 
 def test_rotation_publishes_previous_keys_until_they_are_retired(tmp_path: Path) -> None:
-    from licensing_core.tokens.jose import TokenError
+    from licensing_core.jose import TokenError
     from licensing_core.tokens.verify import verify_token
 
     old, new = str(tmp_path / "a.pem"), str(tmp_path / "b.pem")

@@ -19,14 +19,14 @@ from jwcrypto.common import JWException
 from licensing_core import strict_json
 from licensing_core.domain.errors import Unauthenticated
 from licensing_core.identity.jwks import JwksClient
-from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
-from licensing_core.tokens.jose import (
+from licensing_core.jose import (
     TokenError,
     audience_matches,
     check_registered_claims,
     compact_header,
     require_alg,
 )
+from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
 
 #: Algorithms accepted from identity providers; never taken from the token.
 OIDC_ALGORITHMS = ("RS256",)

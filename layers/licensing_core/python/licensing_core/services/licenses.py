@@ -15,6 +15,7 @@ from licensing_core.domain import licenses as rules
 from licensing_core.domain.errors import Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity import stepup
+from licensing_core.jose import TokenError, compact_header
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
@@ -22,7 +23,6 @@ from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, TierRecord
 from licensing_core.store.transaction import Transaction
-from licensing_core.tokens.jose import TokenError, compact_header
 from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer

@@ -10,8 +10,8 @@ from pynamodb.models import Model
 from pynamodb.pagination import ResultIterator
 
 from licensing_core.domain.errors import InvalidRequest
+from licensing_core.jose import TokenError, b64url_decode, b64url_encode
 from licensing_core.store.errors import storage_errors
-from licensing_core.tokens.jose import TokenError, b64url_decode, b64url_encode
 
 M = TypeVar("M", bound=Model)
 

@@ -23,7 +23,7 @@ from jwcrypto import jwe, jwk
 from jwcrypto.common import JWException
 
 from licensing_core.domain.errors import ValidationFailed
-from licensing_core.tokens.jose import TokenError, b64url_decode, b64url_encode
+from licensing_core.jose import TokenError, b64url_decode, b64url_encode
 
 KEY_ALGORITHM = "RSA-OAEP"
 CONTENT_ALGORITHM = "A256CBC-HS512"

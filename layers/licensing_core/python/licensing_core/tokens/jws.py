@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from licensing_core.tokens.jose import b64url_encode
+from licensing_core.jose import b64url_encode
 from licensing_core.tokens.signer import ALGORITHM, Signer
 
 

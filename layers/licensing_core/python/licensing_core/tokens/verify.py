@@ -15,14 +15,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from licensing_core import strict_json
-from licensing_core.settings import get_settings
-from licensing_core.tokens.jose import (
+from licensing_core.jose import (
     TokenError,
     b64url_decode,
     check_registered_claims,
     compact_header,
     require_alg,
 )
+from licensing_core.settings import get_settings
 from licensing_core.tokens.signer import ALGORITHM, Signer, get_signer
 
 

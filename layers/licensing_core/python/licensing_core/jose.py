@@ -1,4 +1,5 @@
-"""Small, strict JOSE helpers shared by every verifier in the service.
+"""Small, strict JOSE helpers shared by every verifier in the service (``tokens`` and
+``identity``) and by the store's page cursors: a shared module below those layers.
 
 Verification never trusts the token to choose: the algorithm is pinned by the
 caller, the size is bounded before parsing, and time claims are checked against
