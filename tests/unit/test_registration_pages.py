@@ -265,3 +265,35 @@ def test_unreadable_bodies_still_render_a_page(body: str | None) -> None:
     for content_type in ("application/x-www-form-urlencoded", "application/json"):
         response = handler(event(body, content_type, "text/html"), None)
         assert response["statusCode"] == 400 and "The body is not valid." in response["body"]
+
+
+def _done() -> str:
+    return pages.register_page(
+        OFFER,
+        pages.PageState(kind="success", values={"email": "ada@example.com"}),
+    )
+
+
+def test_the_success_page_leads_to_the_portal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from licensing_core.settings import reset_settings
+
+    assert '<a id="portal-link" href="console/">Sign in and\nclaim your license</a>' in _done()
+    monkeypatch.setenv("LICENSING_PORTAL_URL", "https://licenses.example.com/portal")
+    reset_settings()
+    assert 'href="https://licenses.example.com/portal"' in _done()
+    assert 'timeStyle: "long"' in inline("script", _done())  # the deadline names its zone
+
+
+def test_a_tier_for_sales_links_to_sales_when_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from licensing_core.settings import reset_settings
+
+    state = pages.PageState(
+        kind="error", message="Contact sales.", code="TIER_NOT_SELF_SERVICE", reference="r-1"
+    )
+    assert "sales-link" not in pages.register_page(OFFER, state)
+    monkeypatch.setenv("LICENSING_SALES_URL", "https://example.com/sales?from=register&x=1")
+    reset_settings()
+    page = pages.register_page(OFFER, state)
+    assert '<a id="sales-link" href="https://example.com/sales?from=register&amp;x=1">' in page
+    other = pages.PageState(kind="error", message="No", code="PRODUCT_NOT_FOUND")
+    assert "sales-link" not in pages.register_page(OFFER, other)

@@ -66,6 +66,12 @@ class Settings(BaseModel):
     previous_signing_keys: tuple[str, ...] = ()
     #: Public base URL of the API for discovery documents; None derives it from the request.
     public_url: str | None = None
+    #: Where people sign in and claim their license (the console's portal); None: the
+    #: console beside the API (``console/`` relative to the registration page).
+    portal_url: str | None = None
+    #: Where the registration page sends people for tiers that are not self-service
+    #: ("contact sales"); None: no link.
+    sales_url: str | None = None
 
     #: EventBridge bus of the lifecycle events (licensing_core.events); None: events off.
     event_bus: str | None = None

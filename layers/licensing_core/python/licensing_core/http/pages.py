@@ -29,6 +29,7 @@ from licensing_core.http.endpoint import (
     Reply,
 )
 from licensing_core.services.registration import Offer
+from licensing_core.settings import get_settings
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 #: Form fields, in the order the page shows them.
@@ -117,7 +118,7 @@ SCRIPT = """
         const expiry = document.getElementById("success-expiry");
         expiry.dateTime = body.expiresAt;
         expiry.textContent = new Date(body.expiresAt).toLocaleString(
-          document.documentElement.lang, { dateStyle: "long", timeStyle: "short" });
+          document.documentElement.lang, { dateStyle: "long", timeStyle: "long" });
         form.hidden = true;
         success.hidden = false;
         say("Registration received: check your email.", "ok");
@@ -211,6 +212,8 @@ class PageState:
     expires_at: datetime | None = None
     #: The ``requestId`` of the problem shown, for the person to quote to support.
     reference: str = ""
+    #: The ``code`` of the problem shown.
+    code: str = ""
 
 
 def _field(name: str, label: str, hint: str, state: PageState) -> str:
@@ -262,6 +265,8 @@ def _success(offer: Offer | None, state: PageState, *, hidden: bool) -> str:
 <p>If this address is new to us, an invitation with a temporary password is on its way:
 sign in with it and choose your password. If you already have an account, just sign in.
 Then claim your license; you can do so until {_expiry(state.expires_at)}.</p>
+<p><a id="portal-link" href="{_e(get_settings().portal_url or "console/")}">Sign in and
+claim your license</a></p>
 </section>"""
 
 
@@ -284,6 +289,14 @@ def _reference(request_id: str) -> str:
     return f" Reference for support: <code>{_e(request_id)}</code>."
 
 
+def _sales(state: PageState) -> str:
+    """A link to sales where the tier is not for self-service and one is configured."""
+    url = get_settings().sales_url
+    if state.code != "TIER_NOT_SELF_SERVICE" or not url:
+        return ""
+    return f' <a id="sales-link" href="{_e(url)}">Contact sales</a>.'
+
+
 def register_page(offer: Offer | None, state: PageState | None = None) -> str:
     """The whole page: the offer, a status region, and the form or the success note."""
     state = state or PageState()
@@ -301,7 +314,7 @@ def register_page(offer: Offer | None, state: PageState | None = None) -> str:
         body.append(_plan(offer))
     body.append(
         f'<div id="status" role="status" aria-live="polite" class="{status_class}">'
-        f"{_e(state.message)}{_reference(state.reference)}</div>"
+        f"{_e(state.message)}{_sales(state)}{_reference(state.reference)}</div>"
     )
     if state.kind == "success":
         body.append(_success(offer, state, hidden=False))
@@ -443,6 +456,7 @@ def html_errors(
                 values=values,
                 field_errors=field_errors,
                 reference=str(problem.get("requestId") or ""),
+                code=str(problem.get("code") or ""),
             )
             return {
                 "statusCode": response["statusCode"],
