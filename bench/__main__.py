@@ -3,7 +3,7 @@
 python -m bench                 # defaults: under 10 minutes on a 2-core machine
 python -m bench --quick         # a smoke run: fewer iterations, rounds and trials
 python -m bench --trials 1000   # the long contention run
-python -m bench --only hot,cost # some sections only (hot, cold, contention, sdk)
+python -m bench --only hot,cost # some sections only (hot, cold, contention, sdk, local)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from bench import report
 from bench.support import ROOT
 
-SECTIONS = ("hot", "cold", "contention", "sdk")
+SECTIONS = ("hot", "cold", "contention", "sdk", "local")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome.seconds[name] = time.perf_counter() - started
             _log(f"  {outcome.seconds[name]:.0f} s")
 
-    from bench import coldstart, contention, hotpaths, sdk
+    from bench import coldstart, contention, hotpaths, local_server, sdk
 
     hot = section(
         "hot",
@@ -131,11 +131,22 @@ def main(argv: list[str] | None = None) -> int:
         "contention", lambda: contention.run(args.racers, trials, log=_log)
     )
     outcome.sdk = section("sdk", lambda: sdk.run(quick))
+    outcome.local = section(
+        "local",
+        lambda: local_server.run(
+            (1_000,) if quick else local_server.WRITES,
+            10_000 if quick else local_server.AUDIT_RECORDS,
+            iterations,
+            log=_log,
+        ),
+    )
 
     print()
     report.print_table(outcome)
     total = sum(outcome.seconds.values())
     if not args.no_write:
+        if outcome.local and not quick:
+            outcome.local.save()
         RESULTS.write_text(report.markdown(outcome))
         print(f"\nwritten: {RESULTS.relative_to(ROOT)} ({total:.0f} s in all)")
     else:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import cost
+from bench import cost, local_server
 from bench.coldstart import ColdStart
 from bench.contention import Contention
 from bench.floor import CALLS, REASONS
@@ -59,6 +59,7 @@ class Outcome:
     cold: ColdStart | None = None
     contention: Contention | None = None
     sdk: Sdk | None = None
+    local: local_server.Figures | None = None
 
 
 def machine() -> dict[str, str]:
@@ -191,6 +192,8 @@ def summary_rows(outcome: Outcome) -> list[tuple[str, str, str, str]]:
                 "",
             )
         )
+    if outcome.local:
+        rows += local_server.summary_rows(outcome.local)
     for section, error in outcome.errors.items():
         rows.append((section, "FAILED", error.splitlines()[-1][:80] if error else "", ""))
     return rows
@@ -244,7 +247,24 @@ def markdown(outcome: Outcome) -> str:
             out += [outcome.sdk.note]
     if outcome.sizes:
         out += _costs(outcome)
+    # Kept from earlier runs when this one did not measure it (see its module).
+    local = outcome.local or local_server.Figures.load()
+    if local.growth or local.latency:
+        out += ["", *local_server.markdown(local)]
     return "\n".join(out) + "\n"
+
+
+def replace_section(text: str, heading: str, lines: list[str]) -> str:
+    """``text`` (markdown) with the section under ``heading`` replaced by ``lines``
+    (appended when absent); the sections around it stay as they are."""
+    level = heading.split(" ", 1)[0] + " "
+    old = text.splitlines()
+    if heading not in old:
+        return text.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
+    start = old.index(heading)
+    end = next((i for i in range(start + 1, len(old)) if old[i].startswith(level)), len(old))
+    tail = ["", *old[end:]] if end < len(old) else []
+    return "\n".join([*old[:start], *lines, *tail]) + "\n"
 
 
 def _hot(results: list[PathResult]) -> list[str]:
