@@ -34,10 +34,11 @@ test: $(STAMP)  ## Run every test suite: unit, integration, infra, e2e
 test-unit test-integration test-infra test-e2e: test-%: $(STAMP)
 	$(BIN)/python -m pytest tests/$* $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff and mypy
+lint: $(STAMP)  ## ruff, mypy and the import contracts (pyproject.toml [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/licensing_core/python functions local cdk cli sdk/src
+	$(BIN)/lint-imports --no-logo --no-cache
 
 format: $(STAMP)  ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
