@@ -18,8 +18,9 @@ from licensing_core.identity.stepup import get_policy
 from licensing_core.routes import ROUTES, STEP_UP_EXEMPTIONS, Route, route_for
 
 from local.aws import with_mfa
+from tests.e2e.client import Reply
 from tests.security.examples import Target, example
-from tests.security.support import Api, Json, World, assert_problem
+from tests.security.support import Api, World, assert_problem
 
 #: Words that name an action giving access back or for longer: a route whose function or
 #: path holds one must say it gives access, so the coverage check below sees it.
@@ -90,11 +91,13 @@ def sensitive_tier(world: World, api: Api) -> str:
     return tier_id
 
 
-def _body(route: Route, target: Target, sensitive_tier: str) -> Json | None:
+def _attempt(route: Route, token: str, api: Api, target: Target, sensitive_tier: str) -> Reply:
+    """The route called with a body it would accept, and nothing written."""
     body = example(route, target)
     if route.function == "issue_license" and body is not None:
-        body["tierId"] = sensitive_tier
-    return body
+        body["tierId"] = sensitive_tier  # license.issue applies to sensitive tiers only
+    with api.dynamo.unchanged((route.method, route.path)):
+        return api.server.request(route.method, target.path(route), token=token, json_body=body)
 
 
 def _service_token(api: Api) -> str:
@@ -119,13 +122,7 @@ def test_a_session_short_of_the_policy_is_challenged_and_nothing_is_written(
     route: Route, session: str, api: Api, target: Target, sensitive_tier: str
 ) -> None:
     token = SESSIONS[session](api.server.admin_token)
-    with api.dynamo.unchanged((route.method, route.path)):
-        reply = api.server.request(
-            route.method,
-            target.path(route),
-            token=token,
-            json_body=_body(route, target, sensitive_tier),
-        )
+    reply = _attempt(route, token, api, target, sensitive_tier)
     assert_problem(reply, 401, "STEP_UP_REQUIRED")
     challenge = reply.headers["www-authenticate"]
     assert challenge.startswith('Bearer error="insufficient_user_authentication"')
@@ -137,14 +134,7 @@ def test_a_session_short_of_the_policy_is_challenged_and_nothing_is_written(
 def test_a_service_account_can_never_step_up(
     route: Route, api: Api, target: Target, sensitive_tier: str
 ) -> None:
-    token = _service_token(api)
-    with api.dynamo.unchanged((route.method, route.path)):
-        reply = api.server.request(
-            route.method,
-            target.path(route),
-            token=token,
-            json_body=_body(route, target, sensitive_tier),
-        )
+    reply = _attempt(route, _service_token(api), api, target, sensitive_tier)
     assert_problem(reply, 403, "HUMAN_ONLY")
 
 
