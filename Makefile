@@ -9,7 +9,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help venv run token test test-unit test-integration test-infra test-e2e lint format \
-        openapi fuzz audit bench synth deploy clean
+        openapi fuzz lock audit bench synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -51,10 +51,13 @@ fuzz: $(STAMP)  ## Long, random fuzzing from the OpenAPI document, and seat prop
 	FUZZ_RANDOM=1 FUZZ_MAX_EXAMPLES=200 FUZZ_PHASES=examples,coverage,fuzzing PROPERTY_EXAMPLES=300 \
 	$(BIN)/python -m pytest tests/fuzz tests/security/test_properties.py -p no:cacheprovider $(PYTEST_ARGS)
 
-audit: $(STAMP)  ## Known vulnerabilities in the runtime dependencies (what the Lambda layer ships)
-	@mkdir -p .build
-	$(BIN)/python -c "import tomllib; print('\\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > .build/runtime-requirements.txt
-	$(BIN)/pip-audit --progress-spinner off -r .build/runtime-requirements.txt
+lock: $(STAMP)  ## Re-pin the runtime dependencies: the dependency layer's lock, wheel hashes of every platform
+	$(BIN)/uv pip compile pyproject.toml --quiet --upgrade --universal --python-version 3.11 \
+		--only-binary :all: --generate-hashes --custom-compile-command "make lock" \
+		-o layers/dependencies/requirements.txt
+
+audit: $(STAMP)  ## Known vulnerabilities in the locked runtime dependencies (what the Lambda layer ships)
+	$(BIN)/pip-audit --progress-spinner off --disable-pip --require-hashes -r layers/dependencies/requirements.txt
 
 bench: $(STAMP)  ## Benchmarks: hot paths vs their floor, cold starts, contention, SDK, cost (ARGS=--quick)
 	$(BIN)/python -m bench $(ARGS)

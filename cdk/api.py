@@ -18,6 +18,7 @@ from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from licensing_core.http.idempotency import HEADER as IDEMPOTENCY_HEADER
 from licensing_core.routes import Access, Route
 
 from cdk import nag
@@ -140,7 +141,8 @@ class Api(Construct):
                     {apigwv2.CorsHttpMethod[route.method] for route in routes},
                     key=lambda method: method.value,
                 ),
-                allow_headers=["authorization", "content-type"],
+                # Idempotency-Key: browsers preflight it on the idempotent routes.
+                allow_headers=["authorization", "content-type", IDEMPOTENCY_HEADER],
                 expose_headers=["location", "retry-after", "www-authenticate"],
                 max_age=Duration.hours(1),
             ),

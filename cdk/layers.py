@@ -1,22 +1,15 @@
 """The two Lambda layers: ``licensing_core`` and its third-party dependencies.
 
-The dependency layer is built by ``pip install --platform ... --only-binary=:all:`` on
-this machine (no Docker). Its asset hash is the hash of its recipe (requirements,
-platform, Python version), and pip's output is cached under ``.build/layers/<hash>/``,
-so repeated synths copy instead of installing and work offline once built.
+Both are built on this machine by local bundling (no Docker, see ``cdk.bundling``): the
+dependency layer by ``pip install --require-hashes`` of the lock for the Lambda platform,
+its asset hash derived from the lock, the platform and the Python version (its pip output
+cached under ``.build/layers/<hash>/``, so repeated synths copy instead of installing and
+work offline once built); the core layer from the package's sources. Both ship
+``unchecked-hash`` bytecode beside their sources.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import tomllib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,24 +18,23 @@ from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk.paths import ASSET_EXCLUDE, BUILD_DIR, CORE_LAYER_DIR, PYPROJECT
+from cdk.bundling import (
+    PIP_PLATFORMS,
+    DependencyLayerBuild,
+    build_core_layer,
+    copy_tree,
+    core_layer_hash,
+)
+from cdk.paths import CORE_LAYER_DIR
 
 #: What every function runs on, and so what the layers are built for.
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
-_PIP_PLATFORMS = {  # Amazon Linux 2 (glibc 2.26) for python3.11
-    lambda_.Architecture.ARM_64.name: "manylinux2014_aarch64",
-    lambda_.Architecture.X86_64.name: "manylinux2014_x86_64",
-}
-#: Bump when the build recipe below changes in a way that changes the layer's content.
-RECIPE_VERSION = 1
-#: Installed by pip but useless in a layer: console scripts, docs, bytecode.
-_PRUNED_DIRS = ("bin", "share")
 
 
 def pip_platform(architecture: lambda_.Architecture = ARCHITECTURE) -> str:
     """The wheel platform tag for a Lambda architecture."""
-    return _PIP_PLATFORMS[architecture.name]
+    return PIP_PLATFORMS[architecture.name]
 
 
 def python_version(runtime: lambda_.Runtime = RUNTIME) -> str:
@@ -50,84 +42,35 @@ def python_version(runtime: lambda_.Runtime = RUNTIME) -> str:
     return runtime.name.removeprefix("python")
 
 
-def runtime_requirements(pyproject: Path = PYPROJECT) -> tuple[str, ...]:
-    """``[project] dependencies`` of the project, sorted: the layer's requirement list."""
-    with pyproject.open("rb") as file:
-        dependencies: list[str] = tomllib.load(file)["project"]["dependencies"]
-    return tuple(sorted(dependencies))
+@jsii.implements(ILocalBundling)
+class _DependencyBundler:
+    """Fills the asset with the cached pip output of the lock (CDK calls it, not Docker)."""
+
+    def __init__(self, build: DependencyLayerBuild) -> None:
+        self.build = build
+
+    def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
+        copy_tree(self.build.build(), Path(output_dir) / "python")
+        return True
 
 
 @jsii.implements(ILocalBundling)
-class PipLayerBundler:
-    """Installs requirements for the Lambda platform with the local pip, cached per recipe."""
+class _CoreBundler:
+    """Copies the package's sources into the asset and compiles them."""
 
-    def __init__(self, requirements: Sequence[str], platform: str, version: str) -> None:
-        self.requirements = tuple(requirements)
-        self.platform = platform
+    def __init__(self, version: str) -> None:
         self.version = version
-        recipe = {
-            "requirements": sorted(self.requirements),
-            "platform": platform,
-            "python": version,
-            "recipe": RECIPE_VERSION,
-        }
-        self.hash = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
-        #: The asset's source: holds ``requirements.txt`` and, once built, ``python/``.
-        self.source_dir = BUILD_DIR / "layers" / self.hash[:32]
-
-    def write_requirements(self) -> Path:
-        """Write the requirement list into the source directory (the asset's visible recipe)."""
-        self.source_dir.mkdir(parents=True, exist_ok=True)
-        path = self.source_dir / "requirements.txt"
-        text = "".join(f"{line}\n" for line in self.requirements)
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-        return path
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
-        """Called by CDK instead of Docker: fill ``output_dir/python`` from the cache."""
-        _copy_tree(self.build(), Path(output_dir) / "python")
+        build_core_layer(Path(output_dir), self.version)
         return True
 
-    def build(self) -> Path:
-        """The cached ``python/`` tree, installed by pip on first use."""
-        target = self.source_dir / "python"
-        if target.is_dir():
-            return target
-        requirements = self.write_requirements()
-        staging = Path(tempfile.mkdtemp(prefix="python-", dir=self.source_dir))
-        argv = [
-            *(sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"),
-            *("--disable-pip-version-check", "--only-binary=:all:", "--implementation", "cp"),
-            *("--platform", self.platform, "--python-version", self.version),
-            *("--target", str(staging), "--requirement", str(requirements)),
-        ]
-        try:
-            subprocess.run(argv, check=True)  # noqa: S603 - our own argv, no shell
-            _prune(staging)
-            staging.rename(target)
-        except OSError:
-            if not target.is_dir():  # else another synth won the race: use its build
-                raise
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return target
 
-
-def _prune(tree: Path) -> None:
-    for name in _PRUNED_DIRS:
-        shutil.rmtree(tree / name, ignore_errors=True)
-    for cache in list(tree.rglob("__pycache__")):
-        shutil.rmtree(cache, ignore_errors=True)
-
-
-def _copy_tree(source: Path, target: Path) -> None:
-    """Hard-link the cached tree where possible (same filesystem), else copy it."""
-    try:
-        shutil.copytree(source, target, copy_function=os.link)
-    except OSError:
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target)
+def _local_bundling(bundler: ILocalBundling) -> BundlingOptions:
+    # The image is never pulled: local bundling always succeeds or raises.
+    return BundlingOptions(
+        image=DockerImage.from_registry("unused-local-bundling-only"), local=bundler
+    )
 
 
 class Layers(Construct):
@@ -135,27 +78,29 @@ class Layers(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        version = python_version()
         self.core = _layer(
             self,
             "Core",
             "licensing_core: the service's domain, store, tokens and HTTP edge",
-            lambda_.Code.from_asset(str(CORE_LAYER_DIR), exclude=list(ASSET_EXCLUDE)),
+            lambda_.Code.from_asset(
+                str(CORE_LAYER_DIR),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=core_layer_hash(version),
+                bundling=_local_bundling(_CoreBundler(version)),
+            ),
         )
-        bundler = PipLayerBundler(runtime_requirements(), pip_platform(), python_version())
-        bundler.write_requirements()
+        build = DependencyLayerBuild(pip_platform(), version)
+        build.write_recipe()
         self.dependencies = _layer(
             self,
             "Dependencies",
-            f"Third-party runtime dependencies, {bundler.platform}",
+            f"Third-party runtime dependencies (locked), {build.platform}",
             lambda_.Code.from_asset(
-                str(bundler.source_dir),
+                str(build.source_dir),
                 asset_hash_type=AssetHashType.CUSTOM,
-                asset_hash=bundler.hash,
-                bundling=BundlingOptions(
-                    # Never pulled: local bundling always succeeds or raises.
-                    image=DockerImage.from_registry("unused-local-bundling-only"),
-                    local=bundler,
-                ),
+                asset_hash=build.hash,
+                bundling=_local_bundling(_DependencyBundler(build)),
             ),
         )
 

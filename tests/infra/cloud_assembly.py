@@ -9,12 +9,11 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
-from cdk.paths import ASSET_EXCLUDE, ROOT
+from cdk.paths import ROOT, excluded
 
 STACK = "LicensingStack"
 #: jsii prints a banner on every start under an end-of-life Node; not our concern here.
@@ -72,11 +71,6 @@ def resolve(value: Any) -> str:
         separator, parts = value["Fn::Join"]
         return str(separator).join(resolve(part) for part in parts)
     raise ValueError(f"cannot resolve {value!r}")
-
-
-def excluded(path: Path) -> bool:
-    """Whether a path is something code assets leave out (bytecode, caches, egg-info)."""
-    return any(fnmatch(part, pattern) for part in path.parts for pattern in ASSET_EXCLUDE)
 
 
 def file_tree(root: Path) -> dict[str, bytes]:

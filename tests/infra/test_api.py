@@ -110,7 +110,8 @@ def test_what_callers_trigger_cheaply_is_throttled_tighter_than_heartbeats() -> 
         assert ROUTE_THROTTLES[function].rate_limit <= DEFAULT_THROTTLE.rate_limit
 
 
-def test_cors_lets_browsers_send_bearers_and_read_challenges(template: Template) -> None:
+def test_cors_lets_browsers_send_bearers_and_keys_and_read_challenges(template: Template) -> None:
+    """A browser's preflight of an idempotent route (activate, usage) names Idempotency-Key."""
     methods = sorted({route.method for route in ROUTES})
     template.has_resource_properties(
         "AWS::ApiGatewayV2::Api",
@@ -118,7 +119,7 @@ def test_cors_lets_browsers_send_bearers_and_read_challenges(template: Template)
             "CorsConfiguration": Match.object_like(
                 {
                     "AllowMethods": methods,
-                    "AllowHeaders": Match.array_with(["authorization", "content-type"]),
+                    "AllowHeaders": ["authorization", "content-type", "idempotency-key"],
                     "ExposeHeaders": Match.array_with(["www-authenticate"]),
                 }
             )
