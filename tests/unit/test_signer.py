@@ -9,6 +9,7 @@ import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
+from jwcrypto import jwk
 from licensing_core.settings import ConfigurationError
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import PemSigner, thumbprint
@@ -43,6 +44,18 @@ def test_jwk_is_public_only_and_kid_is_the_thumbprint(tmp_path: Path) -> None:
     assert set(published) == {"kty", "kid", "use", "alg", "n", "e"}
     assert published["kid"] == thumbprint(signer.current.key)
     assert (published["alg"], published["use"]) == ("RS256", "sig")
+
+
+def test_kid_and_jwk_agree_with_an_independent_implementation(tmp_path: Path) -> None:
+    """Computed without jwcrypto (its import is a cold start's cost): jwcrypto checks them."""
+    signer = PemSigner(str(tmp_path / "key.pem"))
+    reference = jwk.JWK.from_pyca(signer.current.key)
+    published = signer.current.to_jwk()
+    assert published["kid"] == reference.thumbprint()
+    exported = reference.export_public(as_dict=True)
+    assert {k: published[k] for k in ("kty", "n", "e")} == {
+        k: exported[k] for k in ("kty", "n", "e")
+    }
 
 
 def test_compact_jws_verifies_with_pyjwt(tmp_path: Path) -> None:

@@ -29,6 +29,16 @@ def b64url_encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def rsa_members(n: int, e: int) -> dict[str, str]:
+    """The public JWK of an RSA key, ``{kty, n, e}`` (RFC 7518 6.3.1: unsigned big-endian
+    integers in their shortest octets, base64url)."""
+
+    def octets(value: int) -> str:
+        return b64url_encode(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+    return {"kty": "RSA", "n": octets(n), "e": octets(e)}
+
+
 def b64url_decode(segment: str) -> bytes:
     """Strict, canonical base64url: unpadded, and the one spelling of its bytes (unused
     low bits zero), so no token has a second spelling that verifies."""

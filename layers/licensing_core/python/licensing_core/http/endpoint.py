@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
@@ -23,11 +23,12 @@ from licensing_core import strict_json, telemetry
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
-from licensing_core.identity import stepup
-from licensing_core.identity.oidc import Principal, get_verifier
 from licensing_core.identity.roles import AdminRole, admin_role
 from licensing_core.routes import Access, Route, route_for
 from licensing_core.settings import ConfigurationError, get_settings
+
+if TYPE_CHECKING:  # imported by bearer routes only: applications' cold starts skip OIDC
+    from licensing_core.identity.oidc import Principal
 
 logger = Logger(service="licensing")
 
@@ -175,6 +176,8 @@ def _parse(route: Route, event: Event, request_id: str) -> Request[Any]:
 
         tenancy.require_owned(tenant, path)
     query = _validate(route.query, dict(event.get("queryStringParameters") or {}), "query")
+    if tenant is not None and query is not None:
+        tenancy.require_owned_by_body(tenant, query)  # ids naming a scope (``?tenantId=``)
     body = None
     if route.request is not None:
         if route.form and _FORM_MEDIA.match(headers.get("content-type", "")):
@@ -249,6 +252,8 @@ def _authenticate(route: Route, headers: Mapping[str, str]) -> Principal | None:
         raise Unauthenticated("a bearer token is required", code="MISSING_TOKEN")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+    from licensing_core.identity.oidc import get_verifier
+
     return get_verifier().verify(token.strip())
 
 
@@ -268,6 +273,8 @@ def _authorize(route: Route, principal: Principal | None) -> AdminRole | None:
                 "this action needs a platform administrator", code="NOT_A_PLATFORM_ADMIN"
             )
     if route.step_up:
+        from licensing_core.identity import stepup
+
         stepup.enforce(route.step_up, principal.claims, utcnow().timestamp())
     return role
 

@@ -11,14 +11,10 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from jwcrypto import jws
-from jwcrypto.common import JWException
+from typing import TYPE_CHECKING, Any, Literal
 
 from licensing_core import strict_json
 from licensing_core.domain.errors import Unauthenticated
-from licensing_core.identity.jwks import JwksClient
 from licensing_core.jose import (
     TokenError,
     audience_matches,
@@ -27,6 +23,9 @@ from licensing_core.jose import (
     require_alg,
 )
 from licensing_core.settings import ConfigurationError, Settings, get_settings, per_settings
+
+if TYPE_CHECKING:  # jwcrypto and the JWKS client load with the first bearer verified
+    from licensing_core.identity.jwks import JwksClient
 
 #: Algorithms accepted from identity providers; never taken from the token.
 OIDC_ALGORITHMS = ("RS256",)
@@ -122,6 +121,9 @@ class OidcVerifier:
         key = self._jwks.key(kid)
         if key is None:
             raise TokenError("UNKNOWN_KEY_ID", "token signed by an unknown key")
+        from jwcrypto import jws
+        from jwcrypto.common import JWException
+
         verifier = jws.JWS()
         try:
             verifier.deserialize(token)
@@ -155,6 +157,8 @@ def build_verifier(settings: Settings) -> OidcVerifier:
     if not settings.oidc_issuer:
         raise ConfigurationError("LICENSING_OIDC_ISSUER is not set")
     jwks_url = settings.oidc_jwks_url or f"{settings.oidc_issuer}/.well-known/jwks.json"
+    from licensing_core.identity.jwks import JwksClient
+
     return OidcVerifier(
         issuer=settings.oidc_issuer,
         audiences=settings.oidc_audiences,

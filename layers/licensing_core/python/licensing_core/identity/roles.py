@@ -4,10 +4,13 @@ read only. Decided here once from the verified token and the settings."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from licensing_core.domain.errors import Forbidden
-from licensing_core.identity.oidc import Principal
-from licensing_core.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: the endpoint imports this module on every route
+    from licensing_core.identity.oidc import Principal
+    from licensing_core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,9 @@ from typing import Any
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwcrypto import jwe, jwk
-from jwcrypto.common import JWException
 
 from licensing_core.domain.errors import ValidationFailed
-from licensing_core.jose import TokenError, b64url_decode, b64url_encode
+from licensing_core.jose import TokenError, b64url_decode, b64url_encode, rsa_members
 
 KEY_ALGORITHM = "RSA-OAEP"
 CONTENT_ALGORITHM = "A256CBC-HS512"
@@ -66,13 +64,17 @@ def machine_key(public_key: str | dict[str, Any]) -> dict[str, str]:
         numbers = _pem_key(public_key).public_numbers()
         n, e = numbers.n, numbers.e
     _check_numbers(n, e)
-    key = {"kty": "RSA", "n": b64url_encode(_octets(n)), "e": b64url_encode(_octets(e))}
+    key = rsa_members(n, e)
     encrypt_to(_PROBE, key)
     return key
 
 
 def encrypt_to(signed_jwt: str, public_jwk: dict[str, str]) -> str:
     """A compact JWE of ``signed_jwt`` that only the holder of the private key can read."""
+    # jwcrypto is imported by the requests that encrypt, not by every cold start.
+    from jwcrypto import jwe, jwk
+    from jwcrypto.common import JWException
+
     header = {"alg": KEY_ALGORITHM, "enc": CONTENT_ALGORITHM, "cty": "JWT"}
     try:
         token = jwe.JWE(signed_jwt.encode("ascii"), json.dumps(header))
@@ -176,7 +178,3 @@ def _small_primes() -> int:
                 range(number * number, SMALL_PRIMES_BELOW, number)
             )
     return product
-
-
-def _octets(value: int) -> bytes:
-    return value.to_bytes((value.bit_length() + 7) // 8, "big")

@@ -7,6 +7,7 @@ JWS signing input, and publishes the public keys that verify them, each under a
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from abc import ABC, abstractmethod
@@ -18,9 +19,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from jwcrypto import jwk
 
 from licensing_core.domain.errors import Unavailable
+from licensing_core.jose import b64url_encode, rsa_members
 from licensing_core.settings import ConfigurationError, get_settings, per_settings
 
 ALGORITHM = "RS256"
@@ -45,21 +46,29 @@ class PublicKey:
 
     def to_jwk(self) -> dict[str, str]:
         """The public JWK: ``kty``, ``n``, ``e``, ``kid``, ``use``, ``alg``; nothing private."""
-        exported: dict[str, str] = jwk.JWK.from_pyca(self.key).export_public(as_dict=True)
+        members = _members(self.key)
         return {
             "kty": "RSA",
             "kid": self.kid,
             "use": "sig",
             "alg": ALGORITHM,
-            "n": exported["n"],
-            "e": exported["e"],
+            "n": members["n"],
+            "e": members["e"],
         }
 
 
 def thumbprint(key: rsa.RSAPublicKey) -> str:
-    """RFC 7638 JWK thumbprint (SHA-256, base64url): a stable, content-derived ``kid``."""
-    thumb: str = jwk.JWK.from_pyca(key).thumbprint()
-    return thumb
+    """RFC 7638 JWK thumbprint (SHA-256, base64url): a stable, content-derived ``kid``.
+    Computed here, not by jwcrypto, whose import costs every cold start that signs."""
+    canonical = json.dumps(_members(key), separators=(",", ":"), sort_keys=True)
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(canonical.encode("ascii"))
+    return b64url_encode(digest.finalize())
+
+
+def _members(key: rsa.RSAPublicKey) -> dict[str, str]:
+    numbers = key.public_numbers()
+    return rsa_members(numbers.n, numbers.e)
 
 
 class Signer(ABC):
