@@ -18,6 +18,7 @@ directory is refused instead of interleaving its writes.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import sqlite3
@@ -229,13 +230,17 @@ class Persistence:
         """Load the stored items into the (existing) tables; counts per table."""
         counts: Counter[str] = Counter()
         skipped: Counter[str] = Counter()
-        for name, attributes in self.store.items():
-            table = self.dynamodb.tables.get(name)
-            if table is None:
-                skipped[name] += 1
-                continue
-            load_item(table, attributes)
-            counts[name] += 1
+        gc.disable()  # only new objects, no garbage: the collector's passes would be waste
+        try:
+            for name, attributes in self.store.items():
+                table = self.dynamodb.tables.get(name)
+                if table is None:
+                    skipped[name] += 1
+                    continue
+                load_item(table, attributes)
+                counts[name] += 1
+        finally:
+            gc.enable()
         for name, count in skipped.items():
             log.warning("%d stored items of table %s were not loaded: no such table", count, name)
         return dict(counts)
