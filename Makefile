@@ -9,7 +9,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .PHONY: help venv run token test test-unit test-integration test-infra test-e2e lint format \
-        openapi fuzz lock audit bench synth deploy clean
+        openapi fuzz lock audit bench synth deploy clean console
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -22,13 +22,30 @@ $(STAMP): pyproject.toml sdk/pyproject.toml
 
 venv: $(STAMP)  ## Create the virtualenv and install everything
 
-run: $(STAMP)  ## Serve the API locally on 127.0.0.1:8000 over an embedded moto (ARGS="--help")
+# The web console (console/): npm ci from its lockfile, then API types from openapi.json,
+# type check, unit tests and bundle into console/dist (see console/README.md).
+CONSOLE_DEPS := console/node_modules/.installed
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SOURCES := $(shell find console/src console/public console/tests -type f -not -name '*.gen.ts') \
+	console/index.html console/build.mjs console/tsconfig.json console/headers.json \
+	layers/licensing_core/python/licensing_core/openapi.json
+
+$(CONSOLE_DEPS): console/package-lock.json console/package.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_DEPS) $(CONSOLE_SOURCES)
+	cd console && node build.mjs
+
+console: $(CONSOLE_BUILT)  ## Build the web console into console/dist (run and test do it when needed)
+
+run: $(STAMP) $(CONSOLE_BUILT)  ## Serve the API locally on 127.0.0.1:8000 over an embedded moto (ARGS="--help")
 	$(BIN)/python -m local $(ARGS)
 
 token: $(STAMP)  ## Print a fresh admin bearer token for the running local server
 	@$(BIN)/python -m local token
 
-test: $(STAMP)  ## Run every test suite: unit, integration, infra, e2e
+test: $(STAMP) $(CONSOLE_BUILT)  ## Run every test suite: unit, integration, infra, e2e
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit test-integration test-infra test-e2e: test-%: $(STAMP)
@@ -69,4 +86,4 @@ deploy: $(STAMP)  ## Deploy to the AWS account of your current credentials
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy $(ARGS)
 
 clean:  ## Remove build output and local data
-	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .build .local .pytest_cache .mypy_cache .ruff_cache console/dist console/.build

@@ -15,10 +15,11 @@ from types import FrameType
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local import totp
 from local.aws import access_token, claims_of, resigned, service_token, with_mfa
 from local.persistence import StoreError
 from local.server import CannotListenError, LocalServer, Options, banner
-from local.state import StateError, load_state
+from local.state import LocalState, StateError, load_state
 
 log = logging.getLogger("local")
 
@@ -32,10 +33,13 @@ Everything stays in the data directory: the tables' items and the Cognito users
 the signing key, the admin token and state.json."""
 
 SERVE_EPILOG = """\
-other command:
+other commands:
   python -m local token [--user admin|user] [--mfa] [--tenant ID] [--service SCOPE]
       print a fresh access token from the running server (what `make token` does);
       --tenant: a tenant administrator's, --service: a service account's
+  python -m local accounts      the console's local accounts: passwords, MFA codes
+  python -m local mfa [--user admin|user|tenant-admin]
+      the current one-time code of an account's MFA (for the console's step-up)
 
 examples:
   make run                              # python -m local on 127.0.0.1:8000
@@ -238,6 +242,62 @@ def _shaped(value: str, client_id: str, args: argparse.Namespace) -> str:
     return resigned(value, **claims) if claims else value
 
 
+def accounts(args: argparse.Namespace) -> int:
+    """Print the local accounts: who, password, groups, and each one's current MFA code."""
+    state = _running_state(args.data_dir)
+    if state is None:
+        return 1
+    for role, account in state.accounts.items():
+        code = totp.totp(account.mfa_secret) if account.mfa_secret else "-"
+        groups = ", ".join(account.groups) or "no group"
+        print(f"{role:<13} {account.username:<26} {account.password}  MFA {code}  ({groups})")
+    print(
+        f"\nSign in at {state.server_url}/console/ ; an MFA code lasts {totp.STEP} s "
+        "(`python -m local mfa --user ROLE` prints a fresh one)."
+    )
+    return 0
+
+
+def mfa(args: argparse.Namespace) -> int:
+    """Print the current one-time code of an account (what its authenticator would show)."""
+    state = _running_state(args.data_dir)
+    if state is None:
+        return 1
+    account = state.accounts.get(args.user)
+    if account is None or not account.mfa_secret:
+        print(f"error: no {args.user!r} account with MFA in {args.data_dir}", file=sys.stderr)
+        return 1
+    print(totp.totp(account.mfa_secret))
+    return 0
+
+
+def _running_state(data_dir: Path) -> LocalState | None:
+    try:
+        state = load_state(data_dir.expanduser().resolve())
+    except StateError as error:
+        print(f"error: {error}. Start it with `make run`.", file=sys.stderr)
+        return None
+    if not _alive(state.pid):
+        print(f"error: the local server ({state.server_url}) is not running.", file=sys.stderr)
+        return None
+    return state
+
+
+def _account_parser(prog: str, description: str, *, user: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    if user:
+        parser.add_argument(
+            "--user", default="admin", help="the account's role (default: %(default)s)"
+        )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".local"),
+        help="the data directory of the running server (default: %(default)s)",
+    )
+    return parser
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -252,6 +312,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["token"]:
         return token(token_parser().parse_args(arguments[1:]))
+    if arguments[:1] == ["accounts"]:
+        parser = _account_parser("python -m local accounts", accounts.__doc__ or "", user=False)
+        return accounts(parser.parse_args(arguments[1:]))
+    if arguments[:1] == ["mfa"]:
+        return mfa(
+            _account_parser("python -m local mfa", mfa.__doc__ or "", user=True).parse_args(
+                arguments[1:]
+            )
+        )
     if arguments[:1] == ["serve"]:
         arguments = arguments[1:]
     return serve(serve_parser().parse_args(arguments))

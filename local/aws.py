@@ -31,7 +31,7 @@ from moto.cognitoidp.models import CognitoIdpBackend, cognitoidp_backends
 from moto.core.common_models import BaseModel
 from moto.server import ThreadedMotoServer
 
-from local import dynamodb
+from local import dynamodb, totp
 from local.state import SIGNING_KEY_FILE, Account
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
 EVENT_BUS = "licensing-local"
 ADMIN_GROUP = "license-admins"
+TENANT_ADMIN_GROUP = "tenant-admins"
 LOOPBACK = "127.0.0.1"
 FAKE_CREDENTIALS: Mapping[str, str] = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -258,6 +259,8 @@ def configure_environment(
 LOCAL_USERS: Mapping[str, tuple[str, tuple[str, ...]]] = {
     "admin": ("admin@example.com", (ADMIN_GROUP,)),
     "user": ("user@example.com", ()),
+    # Its tenant (attribute custom:tenant) is the demo tenant the seed creates.
+    "tenant-admin": ("tenant-admin@example.com", (TENANT_ADMIN_GROUP,)),
 }
 
 
@@ -278,8 +281,8 @@ HASHED_COGNITO_IDS = {
 def bootstrap_cognito(
     endpoint: str, restore: Callable[[str], object] | None = None
 ) -> IdentityProvider:
-    """A user pool and a public app client with deterministic ids, the admin group, and
-    one user per role with a fresh random permanent password. ``restore(pool_id)`` runs
+    """A user pool and a public app client with deterministic ids, the administrators'
+    groups, and one user per role with a fresh random permanent password and MFA secret. ``restore(pool_id)`` runs
     before the users are made: a user it restored keeps its ``sub``."""
     os.environ.update(HASHED_COGNITO_IDS)  # read by the moto server of this process
     client = cognito_client(endpoint)
@@ -306,9 +309,12 @@ def bootstrap_cognito(
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]["ClientId"]
-    client.create_group(
-        UserPoolId=pool_id, GroupName=ADMIN_GROUP, Description="Licensing administrators"
-    )
+    for group, description in (
+        (ADMIN_GROUP, "Licensing administrators"),
+        (TENANT_ADMIN_GROUP, "Administrators of one tenant"),
+    ):
+        with contextlib.suppress(client.exceptions.GroupExistsException):
+            client.create_group(UserPoolId=pool_id, GroupName=group, Description=description)
     if restore is not None:
         restore(pool_id)
     accounts = {}
@@ -330,7 +336,7 @@ def bootstrap_cognito(
         )
         for group in groups:
             client.admin_add_user_to_group(UserPoolId=pool_id, Username=username, GroupName=group)
-        accounts[role] = Account(username, password, groups)
+        accounts[role] = Account(username, password, groups, totp.new_secret())
     return IdentityProvider(pool_id, client_id, accounts)
 
 

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -361,11 +361,27 @@ _INTERNAL_ERROR = (
 # --- The gateway --------------------------------------------------------------------
 
 
+#: What the local server serves beside the API under a path prefix (the console's files,
+#: the local sign-in): a request in, a response out.
+Front = Callable[[HttpRequest], HttpResponse]
+
+
 class Gateway:
     """Routes a request, invokes the function, and translates its answer."""
 
     def __init__(self, functions: Functions) -> None:
         self.functions = functions
+        self.fronts: dict[str, Front] = {}
+
+    def mount(self, prefix: str, front: Front) -> None:
+        """Let ``front`` answer ``prefix`` and every path below it, instead of the routes."""
+        self.fronts[prefix.rstrip("/")] = front
+
+    def _front(self, path: str) -> Front | None:
+        for prefix, front in self.fronts.items():
+            if path == prefix or path.startswith(f"{prefix}/"):
+                return front
+        return None
 
     def preload(self) -> list[str]:
         """Import every routed handler now; return warnings for those that fail (their
@@ -387,7 +403,17 @@ class Gateway:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = new_request_id()
-        response = self._dispatch(request, request_id)
+        front = self._front(request.path)
+        if front is None:
+            response = self._dispatch(request, request_id)
+        else:
+            try:
+                response = front(request)
+            except Exception:
+                log.exception("%s %s failed", request.method, request.path)
+                response = Answering(request_id, request.host, request.port).problem(
+                    *_INTERNAL_ERROR
+                )
         response.headers.append(("apigw-requestid", request_id))
         return response
 

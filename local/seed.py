@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 
 from licensing_core import schemas
-from licensing_core.domain.errors import AlreadyExists
+from licensing_core.domain.errors import AlreadyExists, NotFound
 from licensing_core.services import catalog
+
+from local.aws import IdentityProvider, cognito_client
 
 log = logging.getLogger("local.seed")
 
@@ -89,3 +91,32 @@ def seed_demo() -> list[str]:
         f"self-service registration ({', '.join(self_service)}): "
         f"/register?product={DEMO_PRODUCT.code}&tier={self_service[0]}",
     ]
+
+
+DEMO_TENANT = schemas.TenantCreate(name="Acme Corp")
+
+
+def seed_tenant_admin(endpoint: str, idp: IdentityProvider) -> list[str]:
+    """The local tenant administrator's tenant: the one its ``custom:tenant`` attribute
+    names (kept in the data directory with the user), else a new demo tenant."""
+    from licensing_core.services import identities
+
+    account = idp.accounts.get("tenant-admin")
+    if account is None:
+        return []
+    client = cognito_client(endpoint)
+    user = client.admin_get_user(UserPoolId=idp.user_pool_id, Username=account.username)
+    named = {item["Name"]: item["Value"] for item in user["UserAttributes"]}.get("custom:tenant")
+    if named is not None:
+        try:
+            identities.get_tenant(named)
+            return []
+        except NotFound:
+            log.info("tenant %s of %s is gone: a new one", named, account.username)
+    tenant = identities.create_tenant(DEMO_TENANT, actor="local seed")
+    client.admin_update_user_attributes(
+        UserPoolId=idp.user_pool_id,
+        Username=account.username,
+        UserAttributes=[{"Name": "custom:tenant", "Value": tenant.tenant_id}],
+    )
+    return [f"tenant {tenant.name} ({tenant.tenant_id}), administered by {account.username}"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from licensing_core.store.base import create_missing_tables
 from licensing_core.store.models import ALL_MODELS
 
-from local import FUNCTIONS_DIR
+from local import FUNCTIONS_DIR, console
 from local.aws import (
     ACCOUNT_ID,
     ADMIN_GROUP,
@@ -93,10 +93,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _seed() -> list[str]:
-    from local.seed import seed_demo  # the services, only when seeding
+def _seed(endpoint: str, idp: IdentityProvider) -> list[str]:
+    from local.seed import seed_demo, seed_tenant_admin  # the services, only when seeding
 
-    return seed_demo()
+    return seed_demo() + seed_tenant_admin(endpoint, idp)
 
 
 def _warm_up() -> None:
@@ -163,7 +163,7 @@ class LocalServer:
         seeded: list[str] = []
         if options.seed:
             try:
-                seeded = _seed()
+                seeded = _seed(endpoint, idp)
             except Exception as error:
                 log.exception("seeding the demo data failed")
                 warnings.append(f"seeding failed: {type(error).__name__}: {error}")
@@ -186,6 +186,7 @@ class LocalServer:
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         state_path = save_state(data_dir, state)
+        console.mount(self.gateway, server_url=url, aws_endpoint=endpoint, idp=idp)
         # What start made (restored items, loaded handlers) lives as long as the server:
         # the cyclic collector's full passes need not walk it again and again.
         gc.freeze()
@@ -246,10 +247,12 @@ def banner(started: Started) -> str:
     else:
         command += f" --data-dir {started.data_dir}"
         fresh = f"`{command}`"
+    accounts = "python -m local accounts" + command.removeprefix("python -m local token")
     lines = [
         "",
         "Licensing API (local) is ready",
         f"  API            {url}",
+        f"  Console        {url}/console/  (accounts, passwords, MFA codes: `{accounts}`)",
         f"  Docs           {url}/docs",
         f"  OpenAPI        {url}/openapi.json",
         f"  JWKS           {url}/.well-known/jwks.json",

@@ -30,6 +30,8 @@ class Account:
     username: str
     password: str
     groups: tuple[str, ...] = ()
+    #: Base32 TOTP secret of the account's MFA (the local sign-in checks codes).
+    mfa_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,12 @@ class LocalState:
             if raw.get("version") != STATE_VERSION:
                 raise StateError(f"unsupported state version {raw.get('version')!r}")
             accounts = {
-                role: Account(value["username"], value["password"], tuple(value["groups"]))
+                role: Account(
+                    value["username"],
+                    value["password"],
+                    tuple(value["groups"]),
+                    value.get("mfa_secret", ""),
+                )
                 for role, value in raw.pop("accounts").items()
             }
             return cls(accounts=accounts, **raw)

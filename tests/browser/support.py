@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.e2e.client import ROOT
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Route
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,3 +36,20 @@ SKIP_WITHOUT_BROWSER = [
 ]
 #: Screenshots and other artifacts (gitignored; CI uploads them).
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+
+def only_origin(context: BrowserContext, origin: str) -> list[str]:
+    """Refuse every request of ``context`` that is not for ``origin`` (``http://host:port``);
+    the returned list collects the refused URLs."""
+    refused: list[str] = []
+    prefix = f"{origin.rstrip('/')}/"
+
+    def route(route: Route) -> None:
+        if route.request.url.startswith(prefix):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", route)
+    return refused

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.support import SKIP_WITHOUT_BROWSER
+from tests.browser.support import SKIP_WITHOUT_BROWSER, only_origin
 from tests.e2e.client import LocalServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Response
 
 pytestmark = SKIP_WITHOUT_BROWSER
 
@@ -35,14 +35,7 @@ class Tab:
 def tab(browser: Browser, local_server: LocalServer) -> Iterator[Tab]:
     context = browser.new_context(locale="en-US")
     tab = Tab(context.new_page())
-    origin = f"{local_server.base_url}/"
-
-    def same_origin_only(route: Route) -> None:
-        if route.request.url.startswith(origin):
-            route.continue_()
-        else:
-            tab.foreign.append(route.request.url)
-            route.abort("blockedbyclient")
+    tab.foreign = only_origin(context, local_server.base_url)
 
     def on_console(message: ConsoleMessage) -> None:
         tab.console.append(f"{message.type}: {message.text}")
@@ -50,7 +43,6 @@ def tab(browser: Browser, local_server: LocalServer) -> Iterator[Tab]:
     def on_response(response: Response) -> None:
         tab.encodings[response.url] = response.headers.get("content-encoding", "")
 
-    context.route("**/*", same_origin_only)
     tab.page.on("console", on_console)
     tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
     tab.page.on("response", on_response)
