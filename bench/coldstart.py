@@ -1,8 +1,13 @@
-"""Cold init of every function: a fresh interpreter per run (the venv's python, the
-bench environment, no AWS call) imports the handler by path and answers one request
-when it can without AWS; its CPU time (user + system, which other processes on the
-machine barely disturb; wall time is reported too) is divided by that of
-``python -c "import botocore.session"`` measured in the same rounds.
+"""Cold init of every function as Lambda runs it: a fresh ``python3.11 -I -S -B`` per run
+(the base interpreter, no virtualenv, no site-packages, nothing written, as ``/opt`` and
+``/var/task`` are read-only), ``sys.path`` = the function's folder + both layers extracted
+into one ``python/`` folder the way the CDK app builds them (``cdk.bundling``: the
+dependency layer from the lock, for this machine's platform, and bytecode as shipped).
+The handler is imported by name and answers one request when it can without AWS; CPU
+time (user + system, which other processes on the machine barely disturb; wall time is
+reported too) is divided by that of ``import botocore.session`` from the same layers,
+measured in the same rounds. The hot functions also run on a copy of the layers without
+bytecode (what shipped before), against ``import botocore.session`` from that copy.
 
 Rounds are interleaved (every function and the references once per round, in a
 rotating order), and each ratio is the median of the per-round ratios.
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.support import (
+    FUNCTIONS,
     ISSUER,
     ROOT,
     api_event,
@@ -32,13 +39,62 @@ from bench.support import (
     isolated_environment,
     median,
 )
+from cdk.bundling import extract_opt
 
 CHILD = Path(__file__).resolve().parent / "coldchild.py"
 BASELINE = "import botocore.session"
+#: The functions every cold start of an application hits (and the target applies to).
+HOT = ("heartbeat", "validate_license", "activate")
+NO_BYTECODE = " (no bytecode)"
 #: The baseline runs again before every this many functions.
 BASELINE_EVERY = 6
 #: Guards: at most one attempt per AWS call, should a request try one anyway.
 NO_RETRIES = {"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
+
+
+@dataclass(frozen=True)
+class LambdaLike:
+    """Both layers extracted as Lambda does, and the interpreter that runs them."""
+
+    opt_python: Path
+    #: The base interpreter (``python3.11``), never the virtualenv's.
+    python: str = getattr(sys, "_base_executable", sys.executable)
+
+    @classmethod
+    def extract(cls, target: Path) -> LambdaLike:
+        """Build (or reuse from ``.build/``) both layers and merge them under ``target``."""
+        return cls(extract_opt(target))
+
+    def without_bytecode(self, target: Path) -> LambdaLike:
+        """A copy of the layers with every ``__pycache__`` left out (as shipped before)."""
+        copy = target / "python"
+        shutil.copytree(self.opt_python, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        return LambdaLike(copy, self.python)
+
+    def interpreter(self, *options: str) -> list[str]:
+        return [self.python, "-I", "-S", "-B", *options]
+
+    def function(self, name: str, *options: str) -> list[str]:
+        """The command of one cold start of ``functions/<name>`` (event on stdin)."""
+        return [
+            *self.interpreter(*options),
+            str(CHILD),
+            str(FUNCTIONS / name),
+            str(self.opt_python),
+        ]
+
+    def importing(self, module: str) -> list[str]:
+        """The command that imports ``module`` from the layers, and nothing else."""
+        code = f"import sys; sys.path[:0] = [{str(self.opt_python)!r}]; import {module}"
+        return [*self.interpreter(), "-c", code]
+
+    def size_mb(self, bytecode: bool = True) -> float:
+        files = [
+            path
+            for path in self.opt_python.rglob("*")
+            if path.is_file() and (bytecode or path.suffix != ".pyc")
+        ]
+        return sum(path.stat().st_size for path in files) / 2**20
 
 
 @dataclass(frozen=True)
@@ -76,6 +132,14 @@ class ColdStart:
     baseline_wall_ms: float
     functions: list[ColdResult]
     heaviest: str
+    interpreter: str = ""
+    #: Both layers extracted, MiB: with bytecode, and their sources alone
+    layers_mb: float = 0.0
+    sources_mb: float = 0.0
+    #: Without bytecode (as shipped before): baseline CPU, and the hot functions' results
+    #: (ratio against the baseline from the same bytecode-less layers)
+    baseline_no_bytecode_ms: float = 0.0
+    no_bytecode: list[ColdResult] = field(default_factory=list)
     imports: list[ImportCost] = field(default_factory=list)
     #: our modules: (name, self ms, cumulative ms), by self time
     licensing_modules: list[tuple[str, float, float]] = field(default_factory=list)
@@ -167,19 +231,13 @@ def _run(
 
 
 def _importtime(
-    function: str, env: dict[str, str], repeats: int
+    command: list[str], env: dict[str, str], repeats: int
 ) -> list[list[tuple[int, float, float, str]]]:
-    """``python -X importtime`` of a function's init: (depth, self s, cumulative s, module)."""
+    """``-X importtime`` of a cold start: (depth, self s, cumulative s, module) per import."""
     runs = []
     for _ in range(repeats):
         done = subprocess.run(  # noqa: S603
-            [sys.executable, "-X", "importtime", str(CHILD), function],
-            input="",
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=True,
+            command, input="", env=env, capture_output=True, text=True, cwd=ROOT, check=True
         )
         rows = []
         for line in done.stderr.splitlines():
@@ -238,15 +296,20 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
             expired = _expired_key()  # also creates the signing key the children load
             planned = plans(expired)
         env = bench_environment(Path(data_dir), **NO_RETRIES)
-        python = [sys.executable]
+        log("  extracting both layers (the dependency layer from the lock, cached in .build/)")
+        shipped = LambdaLike.extract(Path(data_dir) / "opt")
+        before = shipped.without_bytecode(Path(data_dir) / "opt-no-bytecode")
         commands: dict[str, tuple[list[str], str]] = {
-            "python": ([*python, "-c", "pass"], ""),
-            "baseline": ([*python, "-c", BASELINE], ""),
+            "python": ([*shipped.interpreter(), "-c", "pass"], ""),
+            "baseline": (shipped.importing(BASELINE.split()[-1]), ""),
+            "baseline" + NO_BYTECODE: (before.importing(BASELINE.split()[-1]), ""),
         }
         by_name = {plan.function: plan for plan in planned}
         for plan in planned:
             stdin = json.dumps(plan.event) if plan.event is not None else ""
-            commands[plan.function] = ([*python, str(CHILD), plan.function], stdin)
+            commands[plan.function] = (shipped.function(plan.function), stdin)
+            if plan.function in HOT:
+                commands[plan.function + NO_BYTECODE] = (before.function(plan.function), stdin)
         for warm in ("baseline", "heartbeat"):  # fill the OS file cache, untimed
             if warm in commands:
                 _run(commands[warm][0], env, commands[warm][1])
@@ -255,56 +318,101 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         #: per job and round: its CPU time over the nearest baseline run's
         scaled: dict[str, list[float]] = defaultdict(list)
         reports: dict[str, list[dict[str, Any]]] = defaultdict(list)
+
+        def timed(job: str) -> tuple[float, float, dict[str, Any]]:
+            command, stdin = commands[job]
+            wall, cpu, report = _run(command, env, stdin)
+            function = job.removesuffix(NO_BYTECODE)
+            if (report.get("aws") or report.get("error")) and function in by_name:
+                # needed AWS after all: init only, from now on
+                by_name[function] = Plan(function, "init only (its request needs AWS)", None)
+                for name in (function, function + NO_BYTECODE):
+                    if name in commands:
+                        commands[name] = (commands[name][0], "")
+                wall, cpu, report = _run(commands[job][0], env)
+            return wall, cpu, report
+
         # Jobs rotate from round to round, and the baseline runs again every few jobs, so
-        # that each ratio compares runs seconds apart even while the machine's load drifts.
-        jobs = ["python", *by_name]
-        log(f"  {len(by_name)} functions, 2 references x {rounds} rounds")
+        # that each ratio compares runs seconds apart even while the machine's load drifts;
+        # a job without bytecode runs right after the baseline without bytecode.
+        jobs = ["python", *by_name, *(name + NO_BYTECODE for name in HOT if name in by_name)]
+        log(
+            f"  {len(by_name)} functions (+{len(jobs) - len(by_name) - 1} without bytecode), "
+            f"2 references x {rounds} rounds, {shipped.python} -I -S -B"
+        )
         for round_index in range(rounds):
             shift = round_index * 5 % len(jobs)
             baseline = 0.0
             for position, job in enumerate(jobs[shift:] + jobs[:shift]):
-                if position % BASELINE_EVERY == 0:
-                    wall, baseline, _ = _run(commands["baseline"][0], env)
-                    walls["baseline"].append(wall)
-                    cpus["baseline"].append(baseline)
-                command, stdin = commands[job]
-                wall, cpu, report = _run(command, env, stdin)
-                if report.get("aws") and job in by_name:  # needed AWS after all: init only
-                    by_name[job] = Plan(job, "init only (its request needs AWS)", None)
-                    commands[job] = ([*python, str(CHILD), job], "")
-                    wall, cpu, report = _run(commands[job][0], env)
+                reference = "baseline" + NO_BYTECODE if job.endswith(NO_BYTECODE) else "baseline"
+                if position % BASELINE_EVERY == 0 or reference != "baseline":
+                    wall, reference_cpu, _ = _run(commands[reference][0], env)
+                    walls[reference].append(wall)
+                    cpus[reference].append(reference_cpu)
+                    if reference == "baseline":
+                        baseline = reference_cpu
+                wall, cpu, report = timed(job)
                 walls[job].append(wall)
                 cpus[job].append(cpu)
-                scaled[job].append(cpu / baseline)
+                scaled[job].append(cpu / (baseline if reference == "baseline" else reference_cpu))
                 reports[job].append(report)
 
-        results = []
-        for function, plan in by_name.items():
-            requests = [r["request_s"] for r in reports[function] if "request_s" in r]
-            statuses = {r.get("status") for r in reports[function]}
-            results.append(
-                ColdResult(
-                    function=function,
-                    how=plan.how,
-                    wall_ms=median(walls[function]) * 1e3,
-                    cpu_ms=median(cpus[function]) * 1e3,
-                    init_ms=median([r["init_s"] for r in reports[function]]) * 1e3,
-                    request_ms=median(requests) * 1e3 if requests else None,
-                    status=statuses.pop() if len(statuses) == 1 else None,
-                    ratio=median(scaled[function]),
-                )
+        def result(job: str) -> ColdResult:
+            function = job.removesuffix(NO_BYTECODE)
+            requests = [r["request_s"] for r in reports[job] if "request_s" in r]
+            statuses = {r.get("status") for r in reports[job]}
+            return ColdResult(
+                function=function,
+                how=by_name[function].how,
+                wall_ms=median(walls[job]) * 1e3,
+                cpu_ms=median(cpus[job]) * 1e3,
+                init_ms=median([r["init_s"] for r in reports[job]]) * 1e3,
+                request_ms=median(requests) * 1e3 if requests else None,
+                status=statuses.pop() if len(statuses) == 1 else None,
+                ratio=median(scaled[job]),
             )
-        results.sort(key=lambda r: -r.cpu_ms)
+
+        results = sorted((result(function) for function in by_name), key=lambda r: -r.cpu_ms)
         heaviest = results[0].function
-        log(f"  python -X importtime of {heaviest}")
-        costs, modules = _import_costs(_importtime(heaviest, env, 3))
-    return ColdStart(
-        rounds=rounds,
-        python_ms=median(cpus["python"]) * 1e3,
-        baseline_ms=median(cpus["baseline"]) * 1e3,
-        baseline_wall_ms=median(walls["baseline"]) * 1e3,
-        functions=results,
-        heaviest=heaviest,
-        imports=costs,
-        licensing_modules=modules,
-    )
+        log(f"  -X importtime of {heaviest}")
+        costs, modules = _import_costs(
+            _importtime(shipped.function(heaviest, "-X", "importtime"), env, 3)
+        )
+        return ColdStart(
+            rounds=rounds,
+            python_ms=median(cpus["python"]) * 1e3,
+            baseline_ms=median(cpus["baseline"]) * 1e3,
+            baseline_wall_ms=median(walls["baseline"]) * 1e3,
+            functions=results,
+            heaviest=heaviest,
+            imports=costs,
+            licensing_modules=modules,
+            interpreter=f"{shipped.python} -I -S -B",
+            layers_mb=shipped.size_mb(),
+            sources_mb=shipped.size_mb(bytecode=False),
+            baseline_no_bytecode_ms=median(cpus["baseline" + NO_BYTECODE]) * 1e3,
+            no_bytecode=[result(name + NO_BYTECODE) for name in HOT if name in by_name],
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.coldstart``: this section alone, written into ``RESULTS.md``."""
+    import argparse
+
+    from bench import report
+
+    parser = argparse.ArgumentParser(prog="python -m bench.coldstart", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
+    parser.add_argument("--no-write", action="store_true", help="print, leave RESULTS.md")
+    args = parser.parse_args(argv)
+    cold = run(args.rounds)
+    results = Path(__file__).resolve().parent / "RESULTS.md"
+    updated = report.with_cold(results.read_text(), cold)
+    print("\n".join(report._cold(cold)))
+    if not args.no_write:
+        results.write_text(updated)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

