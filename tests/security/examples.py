@@ -8,10 +8,13 @@ saying to add one: new routes cannot slip past the suite.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+from licensing_client import offline
 from licensing_core.routes import Route
 
 from tests.security.support import Json, License, World
@@ -81,6 +84,10 @@ EXAMPLES: dict[str, Callable[[Target], Json]] = {
         "productCode": t.world.product_code,
         "tierCode": "five",
     },
+    "CheckoutRequest": lambda t: {"clientId": t.client_id, "ttlSeconds": 3600},
+    "BorrowRequest": lambda t: {"clientId": t.client_id, "seconds": 3600},
+    "OfflineActivationRequest": lambda t: {"request": _offline_request(t)},
+    "SeatProof": lambda t: {"proof": _seat_proof(t)},
     "UsageReport": lambda t: {
         "clientId": t.client_id,
         "meter": "api_calls",
@@ -88,6 +95,32 @@ EXAMPLES: dict[str, Callable[[Target], Json]] = {
         "idempotencyKey": _unique("atk-"),
     },
 }
+
+
+def _machine_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _offline_request(t: Target) -> str:
+    """An offline activation request of the victim's key, as its SDK writes one."""
+    return offline.activation_request(
+        key_token=t.victim.key_token,
+        machine_id=_unique("atk-"),
+        product=t.world.product_code,
+        key=_machine_key(),
+        now=time.time(),
+    )
+
+
+def _seat_proof(t: Target) -> str:
+    """A deactivation proof for the victim's activation (signed by a key of the attacker's)."""
+    return offline.seat_proof(
+        license_id=t.victim.license_id,
+        activation_id=t.activation_id,
+        key=_machine_key(),
+        now=time.time(),
+        typ=offline.DEACTIVATION_PROOF_TYP,
+    )
 
 
 def example(route: Route, target: Target) -> Json | None:

@@ -112,6 +112,7 @@ NESTED = {
     "heartbeat": {"intervalSeconds": 3600, "ttlSeconds": 7200, "ttlOverride": 1},
     "quotas": {"api_calls": {"limit": 1, "period": "month", "used": -5}},
     "stepUp": {"sso": {"acr": "mfa", "maxAge": 60, "bypass": True}},
+    "offline": {"allowed": True, "maxTtlSeconds": 7200, "unlimited": True},
 }
 NESTED_ROUTES = [r for r in WRITE_ROUTES if r.request and set(NESTED) & _names(r.request)]
 

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,7 @@ from licensing_client.errors import (
     UsageRefused,
 )
 from licensing_client.license import AcrLevels, License, Standing
+from licensing_client.offline import MachineFiles
 from licensing_client.retry import RetryPolicy
 from licensing_client.storage import Storage, default_data_dir
 from licensing_client.usage import UsageResult
@@ -211,6 +213,12 @@ class LicensingClient:
     def jwks(self) -> dict[str, Any]:
         """The public keys known now, to embed in a build for offline verification."""
         return self._discovery.jwks()
+
+    @cached_property
+    def machine_files(self) -> MachineFiles:
+        """Offline use: machine files (checkout, offline activation, borrowed seats) and
+        the status list that revokes them (see :mod:`licensing_client.offline`)."""
+        return MachineFiles(self)
 
     # -- verification --------------------------------------------------------------
 

@@ -36,9 +36,21 @@ ENDPOINTS = (
     "deactivation_endpoint",
     "heartbeat_endpoint",
     "usage_endpoint",
+    "checkout_endpoint",
+    "borrow_endpoint",
+    "return_endpoint",
+    "offline_activation_endpoint",
+    "offline_deactivation_endpoint",
 )
 #: Endpoints the configuration document may not name: their path under the base URL.
-DEFAULT_PATHS = {"usage_endpoint": "/usage"}
+DEFAULT_PATHS = {
+    "usage_endpoint": "/usage",
+    "checkout_endpoint": "/license-activations/checkout",
+    "borrow_endpoint": "/license-activations/borrow",
+    "return_endpoint": "/license-activations/return",
+    "offline_activation_endpoint": "/license-activations/offline",
+    "offline_deactivation_endpoint": "/license-activations/offline-deactivate",
+}
 
 
 class Discovery:
@@ -200,14 +212,9 @@ class Discovery:
     def _fetch_json(self, url: str) -> tuple[Any, float]:
         now = self._clock()
         self.fetches += 1
-        response = self._transport(
-            "GET",
-            url,
-            body=None,
-            headers={"Accept": "application/json", "User-Agent": http.USER_AGENT},
-            timeout=self._timeout,
+        response = http.get(
+            self._transport, url, accept="application/json", timeout=self._timeout, now=now
         )
-        http.raise_for_problem(response, refused=RequestRefused, what=f"GET {url}", now=now)
         document = response.json()
         if document is None:
             raise NetworkError(f"GET {url}: the answer is not JSON", code="INVALID_RESPONSE")

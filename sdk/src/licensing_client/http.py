@@ -160,6 +160,15 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         return None
 
 
+def get(transport: Transport, url: str, *, accept: str, timeout: float, now: float) -> Response:
+    """``GET url``, its 2xx answer; a problem becomes a typed error (:func:`raise_for_problem`)."""
+    response = transport(
+        "GET", url, body=None, headers={"Accept": accept, "User-Agent": USER_AGENT}, timeout=timeout
+    )
+    raise_for_problem(response, refused=RequestRefused, what=f"GET {url}", now=now)
+    return response
+
+
 def raise_for_problem(
     response: Response,
     *,

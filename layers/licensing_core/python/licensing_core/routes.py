@@ -234,6 +234,42 @@ ROUTES: tuple[Route, ...] = (
           "force_deactivate", "Deactivate a machine as an administrator", A,
           response=s.Deactivation, tables=_rw("licenses", "activations", "uniques", "audit"),
           tenant_admins=True, tag="activations"),
+    # Offline machines (services/offline.py)
+    Route("POST", "/license-activations/checkout", "checkout",
+          "A machine file for an active machine: its license, verifiable offline until the "
+          "file expires (the tier's offline policy); the seat is held until then", Access.APPLICATION,
+          request=s.CheckoutRequest, response=s.MachineFile,
+          tables=_ro("products", "features", "tiers", "customers", "licenses")
+          + _rw("activations", "status_lists", "audit"),
+          signing_key="sign", statuses=(403, 404, 409, 410), tag="offline"),
+    Route("POST", "/license-activations/borrow", "borrow_seat",
+          "Borrow the machine's seat for offline use: a machine file valid until the borrow "
+          "ends (the tier's maxBorrowSeconds); the seat is taken until then or its return",
+          Access.APPLICATION, request=s.BorrowRequest, response=s.MachineFile,
+          tables=_ro("products", "features", "tiers", "customers", "licenses")
+          + _rw("activations", "status_lists", "audit"),
+          signing_key="sign", statuses=(403, 404, 409, 410), tag="offline"),
+    Route("POST", "/license-activations/return", "return_seat",
+          "Return a borrowed seat early, with a proof signed by the machine's key",
+          Access.APPLICATION, request=s.SeatProof, response=s.Deactivation,
+          tables=_rw("licenses", "activations", "uniques", "audit"), statuses=(409,),
+          tag="offline"),
+    Route("POST", "/license-activations/offline", "offline_activate",
+          "Activate a machine without connectivity from the request its SDK wrote: take a "
+          "seat, get its machine file", Access.APPLICATION,
+          request=s.OfflineActivationRequest, response=s.MachineFile, status=201,
+          tables=_ro("products", "features", "tiers", "customers")
+          + _rw("licenses", "activations", "uniques", "status_lists", "audit"),
+          signing_key="sign", statuses=(403, 409), tag="offline"),
+    Route("POST", "/license-activations/offline-deactivate", "offline_deactivate",
+          "Free the seat of an offline machine with the proof its SDK wrote (once)",
+          Access.APPLICATION, request=s.SeatProof, response=s.Deactivation,
+          tables=_rw("licenses", "activations", "uniques", "audit"), tag="offline"),
+    Route("GET", "/status-lists/{listId}", "status_list",
+          "A status list (IETF Token Status List): one bit per machine file, set once the "
+          "file is revoked, suspended or returned; signed, cacheable (ETag)", P,
+          media_type="application/statuslist+jwt", tables=_ro("status_lists"),
+          signing_key="sign", statuses=(304, 404), tag="offline"),
     # Identity-first licensing
     Route("POST", "/customers/{customerId}/deactivate", "deactivate_customer",
           "Deactivate an identity: its licenses stop at once and its seats are freed", A,
@@ -305,6 +341,14 @@ STEP_UP_EXEMPTIONS: dict[str, str] = {
     "for a self-service tier, once; no administrator power is used",
     "create_customer": "signs only the license of the tenant's provisioning policy, which a "
     "platform administrator set and which refuses sensitive tiers (TIER_NOT_PROVISIONABLE)",
+    "checkout": "an application proves possession of a live activation (its clientId); the "
+    "file is bounded by the tier's offline policy and the license, and its bit revocable",
+    "borrow_seat": "an application proves possession of a live activation with a machine key; "
+    "the file is bounded by the tier's maxBorrowSeconds and the license, and its bit revocable",
+    "offline_activate": "the request carries a signed, active license key and proves possession "
+    "of the machine's key; it takes one seat, checked as an online activation",
+    "status_list": "signs only a statement of which machine files are no longer valid: it "
+    "grants nothing, and can only take access away",
 }
 
 
@@ -356,6 +400,13 @@ CONSUMERS: tuple[StreamConsumer, ...] = (
         "once, deduplicable by its eventId)",
         stream="audit",
         publishes_events=True,
+    ),
+    StreamConsumer(
+        "flip_status_bits",
+        "Set the status list bits of machine files whose activation ended, and set or clear "
+        "those of a license or identity whose standing changed (services/status_lists.py)",
+        stream="audit",
+        tables=_ro("licenses", "customers", "activations") + _rw("status_lists"),
     ),
 )
 

@@ -133,6 +133,10 @@ class Quota(RequestModel):
     period: Literal["day", "month"] = "month"
 
 
+#: A machine file's lifetime: 1 hour to 366 days.
+FileTtl = Annotated[StrictInt, Field(ge=3600, le=366 * 86_400)]
+
+
 class HeartbeatPolicy(RequestModel):
     interval_seconds: Annotated[StrictInt, Field(ge=60, le=86_400)] = 3600
     ttl_seconds: Annotated[StrictInt, Field(ge=120, le=30 * 86_400)] = 172_800
@@ -141,6 +145,24 @@ class HeartbeatPolicy(RequestModel):
     def _ttl_outlives_interval(self) -> HeartbeatPolicy:
         if self.ttl_seconds <= self.interval_seconds:
             raise ValueError("ttlSeconds must be longer than intervalSeconds")
+        return self
+
+
+class OfflinePolicy(RequestModel):
+    """Whether machines may run offline on a machine file, and for how long (1 hour to 366
+    days). ``maxBorrowSeconds`` 0 lets no online machine borrow its seat."""
+
+    allowed: StrictBool = False
+    default_ttl_seconds: FileTtl = 7 * 86_400
+    max_ttl_seconds: FileTtl = 30 * 86_400
+    max_borrow_seconds: Annotated[StrictInt, Field(ge=0, le=366 * 86_400)] = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OfflinePolicy:
+        if self.default_ttl_seconds > self.max_ttl_seconds:
+            raise ValueError("defaultTtlSeconds must not exceed maxTtlSeconds")
+        if 0 < self.max_borrow_seconds < 3600:
+            raise ValueError("maxBorrowSeconds is 0 (no borrowing) or 3600 and more")
         return self
 
 
@@ -173,6 +195,7 @@ class TierCreate(RequestModel):
     features: FeatureKeys = Field(default_factory=list, description="Own feature keys.")
     quotas: Quotas = Field(default_factory=dict)
     heartbeat: HeartbeatPolicy = Field(default_factory=HeartbeatPolicy)
+    offline: OfflinePolicy = Field(default_factory=OfflinePolicy)
     step_up: StepUpMap = Field(default_factory=dict, description="Feature -> required acr/maxAge.")
     self_service: StrictBool = Field(
         default=False, description="Whether end users may register for it themselves."
@@ -197,6 +220,7 @@ class TierUpdate(RequestModel):
     features: FeatureKeys | None = None
     quotas: Quotas | None = None
     heartbeat: HeartbeatPolicy | None = None
+    offline: OfflinePolicy | None = None
     step_up: StepUpMap | None = None
     self_service: StrictBool | None = None
     sensitive: StrictBool | None = None
@@ -235,6 +259,7 @@ class Tier(ApiModel):
     features: list[str]
     quotas: dict[str, Quota]
     heartbeat: HeartbeatPolicy
+    offline: OfflinePolicy
     step_up: dict[str, StepUpRequirement]
     self_service: bool
     sensitive: bool
@@ -573,12 +598,58 @@ class ActivationView(ApiModel):
     last_heartbeat_at: datetime
     heartbeats: int
     dead: bool = Field(description="Silent past its token lifetime: its seat can be reclaimed.")
+    offline_until: datetime | None = Field(
+        default=None, description="Its machine files hold the seat until then, heartbeats or not."
+    )
 
 
 class ActivationList(ApiModel):
     items: list[ActivationView]
     active_seats: int
     max_users: int
+
+
+class CheckoutRequest(RequestModel):
+    client_id: ClientId
+    ttl_seconds: FileTtl | None = Field(
+        default=None, description="The file's lifetime; default the tier's `defaultTtlSeconds`."
+    )
+
+
+class OfflineActivationRequest(RequestModel):
+    request: TokenText = Field(
+        description="The activation request the SDK wrote: a JWS (`typ: "
+        "activation-request+jwt`) signed by the machine's new key, carried in its `jwk` header."
+    )
+    ttl_seconds: FileTtl | None = Field(
+        default=None, description="The file's lifetime; default the tier's `defaultTtlSeconds`."
+    )
+
+
+class BorrowRequest(RequestModel):
+    client_id: ClientId
+    seconds: FileTtl = Field(description="How long the seat is borrowed (the file's lifetime).")
+
+
+class SeatProof(RequestModel):
+    proof: TokenText = Field(
+        description="A JWS by the machine's key over its activation id and the time "
+        "(`typ: deactivation-proof+jwt`, or `return-proof+jwt` to return a borrowed seat)."
+    )
+
+
+class MachineFile(ApiModel):
+    """A machine file: the license, signed for one machine, verifiable offline until
+    `expiresAt` (and refused once its status list bit is set)."""
+
+    activation_id: str
+    machine_file: str = Field(
+        description="A JWS (`typ: machine-file+jwt`), encrypted to the machine's key (JWE "
+        "RSA-OAEP + A256CBC-HS512) when the activation has one."
+    )
+    file_type: TokenType
+    mode: Literal["checkout", "offline", "borrow"]
+    expires_at: datetime
 
 
 class CustomerStatusChange(RequestModel):
@@ -691,6 +762,11 @@ class LicenseConfiguration(ApiModel):
     token_encryption_alg_values_supported: list[str]
     token_encryption_enc_values_supported: list[str]
     token_types_supported: list[str]
+    checkout_endpoint: str
+    borrow_endpoint: str
+    return_endpoint: str
+    offline_activation_endpoint: str
+    offline_deactivation_endpoint: str
 
     # The seed's names, kept for clients written against it: derived, so always equal.
     @computed_field(  # type: ignore[prop-decorator]

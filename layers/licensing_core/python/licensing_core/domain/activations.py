@@ -33,8 +33,16 @@ def activation_id_of(client_id: str) -> str:
     return hashlib.sha256(client_id.encode()).hexdigest()[:40]
 
 
-def is_dead(last_heartbeat_at: datetime, ttl_seconds: int, now: datetime) -> bool:
-    """A machine silent for longer than its token lifetime holds a dead seat."""
+def is_dead(
+    last_heartbeat_at: datetime,
+    ttl_seconds: int,
+    now: datetime,
+    held_until: datetime | None = None,
+) -> bool:
+    """A machine silent for longer than its token lifetime holds a dead seat, unless a
+    machine file holds the seat until ``held_until`` (``services/offline.py``)."""
+    if held_until is not None and now <= held_until:
+        return False
     return now - last_heartbeat_at > timedelta(seconds=ttl_seconds)
 
 

@@ -197,6 +197,31 @@ CATALOG: Mapping[str, ProblemType] = {
     "ACTIVATION_DEAD": _p("Activation dead", 410, explanation="""
         The machine missed its heartbeats for longer than its token lifetime, so its seat
         was released. Activate the machine again with its license key."""),
+    # Offline machines
+    "OFFLINE_NOT_ALLOWED": _p("Offline use not allowed", 403, explanation="""
+        The license's tier does not allow machine files (its offline policy), or does not
+        let machines borrow their seat (maxBorrowSeconds 0). Keep the machine online, or
+        move the license to a tier that allows offline use."""),
+    "TTL_ABOVE_POLICY": _p("Lifetime above the tier's policy", 422, explanation="""
+        The machine file's lifetime (ttlSeconds, or the borrow's seconds) is longer than
+        the tier's offline policy allows (maxTtlSeconds or maxBorrowSeconds, also in the
+        problem). Ask for a shorter one, or leave it out for the tier's default."""),
+    "STALE_REQUEST": _p("Stale request", 422, explanation="""
+        The offline activation request (or proof) was written too long ago (maxAgeSeconds),
+        or in the future by the machine's clock. Check the machine's clock and have its SDK
+        write a new request."""),
+    "NONCE_REUSED": _p("Request already used", 409, explanation="""
+        This offline activation request was submitted before: each request is accepted
+        once. Have the machine's SDK write a new one."""),
+    "MACHINE_KEY_REQUIRED": _p("Machine key required", 422, explanation="""
+        Borrowing a seat, and handing one back by proof, needs an activation that has the
+        machine's public key (activate with publicKey): the proof is signed with it."""),
+    "NOT_BORROWED": _p("Seat not borrowed", 409, explanation="""
+        The activation did not borrow its seat, so there is nothing to return; free the
+        seat with a deactivation instead."""),
+    "STATUS_LIST_NOT_FOUND": _p("Status list not found", 404, explanation="""
+        No status list has this id: lists are numbered from 0 as machine files are issued.
+        Fetch the list named by a machine file's status claim."""),
     "LICENSE_NOT_ACTIVE": _p("License not active", 409, explanation="""
         The license is suspended or revoked (see licenseStatus), so it cannot be changed
         this way. Reinstate it first, where that is allowed."""),
@@ -246,7 +271,8 @@ CATALOG: Mapping[str, ProblemType] = {
         /.well-known/jwks.json), for example one retired long ago. Ask for a regenerated
         key."""),
     "WRONG_TOKEN_TYPE": _p("Wrong token type", 403, 422, explanation="""
-        License keys (typ license+jwt) and machine tokens (activation+jwt) are never
+        License keys (typ license+jwt), machine tokens (activation+jwt), machine files
+        (machine-file+jwt), offline activation requests and proofs are never
         interchangeable: send the kind of token this operation takes."""),
     "WRONG_ISSUER": _p("Wrong issuer", 403, 422, explanation=f"""
         The {_HELD} was issued by another licensing service (its iss claim)."""),

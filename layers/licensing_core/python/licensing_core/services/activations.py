@@ -9,6 +9,7 @@ from typing import cast
 
 from licensing_core import schemas, telemetry
 from licensing_core.domain import activations as rules
+from licensing_core.domain import offline
 from licensing_core.domain.errors import Conflict, Gone, NotFound
 from licensing_core.domain.ids import utcnow
 from licensing_core.domain.licenses import ACTIVATION_TOKEN_TYPE, key_claims
@@ -146,7 +147,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             "maxUsers": int(tier.max_users),
         },
     )
-    also = _sibling_revocations(license, now)
+    also = sibling_revocations(license, now)
     try:
         store.insert(record, license, int(tier.max_users), audit, also)
     except store.MachineTaken:  # a known machine (or one racing itself): one seat, one answer
@@ -157,7 +158,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             ) from None
         return Activated(_reactivate(existing, signed, public_key, now), False)
     except store.NoSeat:
-        _take_dead_seat(record, license, int(tier.max_users), now, also)
+        take_dead_seat(record, license, int(tier.max_users), now, also)
     return Activated(_activation(token, record, signed.client_id), True)
 
 
@@ -214,10 +215,11 @@ _KEPT_ON_RENEWAL = (
     "ttl_seconds",
     "activated_at",
     "heartbeats",
+    *offline.KEPT_ON_RENEWAL,
 )
 
 
-def _take_dead_seat(
+def take_dead_seat(
     record: ActivationRecord,
     license: LicenseRecord,
     max_users: int,
@@ -233,7 +235,7 @@ def _take_dead_seat(
         (
             a
             for a in store.license_activations(license.license_id)
-            if rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now)
+            if rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now, a.offline_until)
         ),
         key=lambda a: a.last_heartbeat_at,
     )
@@ -277,7 +279,7 @@ def _take_dead_seat(
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
 
-def _sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
+def sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
     """One active key per customer and product: activating this key revokes the others,
     in the same transaction as the seat."""
     siblings, _ = license_store.page_customer_licenses(license.customer_id, MAX_SIBLINGS, None)
@@ -322,7 +324,7 @@ def heartbeat(body: schemas.HeartbeatRequest) -> schemas.MachineToken:
     if record is None:
         raise NotFound("unknown clientId: activate again", code="UNKNOWN_CLIENT")
     if record.status != "active" or rules.is_dead(
-        record.last_heartbeat_at, int(record.ttl_seconds), now
+        record.last_heartbeat_at, int(record.ttl_seconds), now, record.offline_until
     ):
         raise Gone(
             "this activation missed its heartbeats and is dead: activate again",
@@ -393,6 +395,7 @@ def remove(record: ActivationRecord, action: str, actor: str) -> bool:
             "activationId": record.activation_id,
             "machineId": record.machine_id,
             "seatsUsed": max(int(license.active_seats) - 1, 0),
+            **offline.status_details(record.status_entry),
         },
     )
     return store.remove(record, license, audit)
@@ -413,7 +416,8 @@ def list_for_license(license_id: str) -> schemas.ActivationList:
                 activated_at=a.activated_at,
                 last_heartbeat_at=a.last_heartbeat_at,
                 heartbeats=int(a.heartbeats),
-                dead=rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now),
+                dead=rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now, a.offline_until),
+                offline_until=a.offline_until,
             )
             for a in store.license_activations(license_id)
         ],

@@ -39,8 +39,8 @@ OWNED: Mapping[str, Callable[[str, str], None]] = {
     "customerId": _customer,
     "licenseId": _license,
 }
-#: Ids of the shared catalog.
-SHARED = frozenset({"productId", "tierId"})
+#: Ids of the shared catalog, and of the public status lists (every tenant's files).
+SHARED = frozenset({"productId", "tierId", "listId"})
 #: Ids only reachable under an owned id in the same path (``/license-keys/{licenseId}/
 #: activations/{activationId}``): the service finds them under that one.
 NESTED = frozenset({"activationId"})

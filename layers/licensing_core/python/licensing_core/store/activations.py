@@ -5,9 +5,10 @@ depend on TTL deletion or an index read."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet
 
@@ -172,25 +173,38 @@ def swap(
     transaction.run()
 
 
-def renew(record: ActivationRecord, *, now: datetime, alive_since: datetime) -> None:
-    """Record a heartbeat, only while the activation is alive, the license active and
-    unexpired, and the identity active (so a revocation racing it wins: :class:`Stale`)."""
+def renew(
+    record: ActivationRecord,
+    *,
+    now: datetime,
+    alive_since: datetime,
+    also: Sequence[Action] = (),
+    provided: Condition | None = None,
+    audit: AuditRecord | None = None,
+) -> None:
+    """Record a heartbeat (with the actions ``also``, the ``audit`` record, if ``provided``
+    holds too: a machine file's hold), only while the activation is alive, the license
+    active and unexpired, and the identity active (so a revocation racing it wins:
+    :class:`Stale`)."""
     actions: list[Action] = [
         ActivationRecord.last_heartbeat_at.set(now),
         ActivationRecord.heartbeats.add(1),
+        *also,
     ]
     transaction = Transaction()
+    if audit is not None:
+        transaction.save(audit)
     transaction.check(
         LicenseRecord,
         record.license_id,
         (LicenseRecord.status == "active") & (LicenseRecord.expires_at > now),
     )
     transaction.check(CustomerRecord, record.customer_id, CustomerRecord.status == "active")
-    transaction.update(
-        record,
-        actions,
-        (ActivationRecord.status == "active") & (ActivationRecord.last_heartbeat_at >= alive_since),
+    alive = (ActivationRecord.last_heartbeat_at >= alive_since) | (
+        ActivationRecord.offline_until >= now  # a machine file holds the seat
     )
+    condition = (ActivationRecord.status == "active") & alive
+    transaction.update(record, actions, condition if provided is None else condition & provided)
     transaction.run(otherwise=Stale())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
     NumberAttribute,
@@ -70,6 +71,8 @@ class TierRecord(StoredModel):
     features = JSONAttribute(default=list)  # list[str], own feature keys
     quotas = JSONAttribute(default=dict)
     heartbeat = JSONAttribute()
+    #: ``schemas.OfflinePolicy`` as stored (snake_case); None: no offline use.
+    offline = JSONAttribute(null=True)
     step_up = JSONAttribute(default=dict)
     self_service = BooleanAttribute(default=False)
     sensitive = BooleanAttribute(default=False)
@@ -219,6 +222,12 @@ class ActivationRecord(StoredModel):
     status = UnicodeAttribute(default="active")
     #: Set on tombstones only; TTL deleting a tombstone never touches a seat.
     expires_ttl = TTLAttribute(null=True)
+    #: Offline use (``services/offline.py``): the seat is held, heartbeats or not, until
+    #: the last machine file ends; how the files came (checkout, offline, borrow); the
+    #: status list entry every file of this activation carries (``domain/status_lists``).
+    offline_until = UTCDateTimeAttribute(null=True)
+    offline_mode = UnicodeAttribute(null=True)
+    status_entry = NumberAttribute(null=True)
 
 
 class AuditRecord(StoredModel):
@@ -404,6 +413,38 @@ class RateLimitRecord(StoredModel):
     expires_ttl = TTLAttribute(null=True)
 
 
+class StatusChunk(StoredModel):
+    """One fixed-size chunk of a status list's bits (``domain/status_lists.py``), changed
+    by conditional writes on ``version``; chunk ``HEAD`` (-1) holds no bits, only the
+    list's version, raised with every change of its bits (the list's ETag)."""
+
+    logical_name = "status_lists"
+    HEAD = -1
+
+    class Meta:
+        table_name = "status_lists"
+        billing_mode = "PAY_PER_REQUEST"
+
+    list_id = UnicodeAttribute(hash_key=True)
+    chunk = NumberAttribute(range_key=True)
+    bits = BinaryAttribute(null=True, legacy_encoding=False)
+    version = NumberAttribute(default=0)
+
+
+class StatusCounter(StoredModel):
+    """The number of status list entries ever allocated (one atomic ``ADD`` each)."""
+
+    logical_name = "status_lists"
+
+    class Meta:
+        table_name = "status_lists"
+        billing_mode = "PAY_PER_REQUEST"
+
+    list_id = UnicodeAttribute(hash_key=True)  # "counter"
+    chunk = NumberAttribute(range_key=True)  # 0
+    allocated = NumberAttribute(default=0)
+
+
 #: Every stored model; CDK and the local server create one table for each.
 ALL_MODELS: tuple[type[StoredModel], ...] = (
     ProductRecord,
@@ -419,4 +460,5 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     UniqueRecord,
     PendingLicenseClaim,
     RateLimitRecord,
+    StatusChunk,
 )

@@ -159,16 +159,20 @@ class KmsSigner(Signer):
         return public
 
     def sign(self, signing_input: bytes) -> bytes:
-        if len(signing_input) > KMS_MAX_MESSAGE_BYTES:
-            raise ValueError(f"KMS signs at most {KMS_MAX_MESSAGE_BYTES} bytes in RAW mode")
         from botocore import exceptions as aws  # loaded with the client already
 
+        # RAW where KMS takes it (it hashes the message itself, and moto 5.2 mis-signs
+        # DIGEST); a longer input (a status list) goes as its SHA-256 digest.
+        message, message_type = signing_input, "RAW"
+        if len(signing_input) > KMS_MAX_MESSAGE_BYTES:
+            digest = hashes.Hash(hashes.SHA256())
+            digest.update(signing_input)
+            message, message_type = digest.finalize(), "DIGEST"
         try:
-            # RAW, not DIGEST: KMS hashes the message itself (and moto 5.2 mis-signs DIGEST).
             response = self._kms.sign(
                 KeyId=self.key_ref,
-                Message=signing_input,
-                MessageType="RAW",
+                Message=message,
+                MessageType=message_type,
                 SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_256",
             )
         except aws.ClientError as error:

@@ -1,0 +1,12 @@
+"""POST /license-activations/offline: activate a machine from its signed request."""
+
+from licensing_core.http.endpoint import Request, endpoint
+from licensing_core.schemas import MachineFile, OfflineActivationRequest
+from licensing_core.services import offline
+
+
+@endpoint("offline_activate")
+def handler(request: Request[OfflineActivationRequest]) -> MachineFile:
+    return offline.activate(
+        request.body, request.base_url, source_ip=request.source_ip, user_agent=request.user_agent
+    )
