@@ -114,7 +114,8 @@ def catalog(cli: Cli) -> Catalog:
         ("export", ()),
     ):
         ok(cli("features", "add", code, key, key.title(), *extra))
-    ok(cli("tiers", "create", code, "base", "Base", "--features", "sso", "--max-users", "2"))
+    ok(cli("tiers", "create", code, "base", "Base", "--features", "sso", "--max-users", "2",
+           "--monthly-price", "0"))  # fmt: skip
     ok(
         cli(
             "tiers", "create", code, "plus", "Plus", "--includes", "base",
@@ -201,6 +202,28 @@ def test_issue_then_show_round_trip_as_json(cli: Cli, catalog: Catalog) -> None:
     ]
 
 
+def test_issue_to_a_new_email_by_codes_creates_its_identity_once(
+    cli: Cli, catalog: Catalog
+) -> None:
+    email = f"fresh-{uuid.uuid4().hex[:8]}@example.com"
+    created = ok(
+        cli(
+            "--json", "licenses", "issue", "--customer", email,
+            "--product", catalog.code.upper(), "--tier", "BASE", "--perpetual",
+        )
+    ).json()  # fmt: skip
+    assert created["customerCreated"] is True and created["customerId"].startswith("cus_")
+    again = ok(
+        cli(
+            "licenses", "issue", "--customer", email.upper(),
+            "--product", catalog.code, "--tier", "base", "--expires", "+30d",
+        )
+    ).out  # fmt: skip
+    assert created["customerId"] in again and "(created)" not in again
+    shown = ok(cli("--json", "customers", "show", created["customerId"])).json()
+    assert (shown["email"], shown["kind"], shown["tenantId"]) == (email, "human", "default")
+
+
 def test_audit_drift_is_shown_as_a_diff(cli: Cli, catalog: Catalog) -> None:
     customer = new_customer(cli)
     license_id = ok(
@@ -245,7 +268,8 @@ def test_exit_codes_for_401_403_404_422(cli: Cli, plain_user_token: str) -> None
     assert missing.json()["status"] == 404  # --json: the problem document on stdout
     assert "HTTP 404" in missing.err
 
-    invalid = cli("tiers", "create", "Rdn.Identity", "bad", "Bad", "--currency", "euro")
+    invalid = cli("tiers", "create", "Rdn.Identity", "bad", "Bad", "--currency", "euro",
+                  "--monthly-price", "9")  # fmt: skip
     assert invalid.code == 1, invalid
     assert "VALIDATION_FAILED" in invalid.err and "body.currency" in invalid.err
 
@@ -349,7 +373,8 @@ def test_keys_show_the_current_key_and_rotation(cli: Cli, local_server: LocalSer
 def vault(cli: Cli, catalog: Catalog) -> str:
     """A sensitive tier of the catalog: issuing its licenses needs a recent MFA login, so
     a plain admin token gets a row refused by the server after the checks passed."""
-    ok(cli("tiers", "create", catalog.code, "vault", "Vault", "--includes", "base", "--sensitive"))
+    ok(cli("tiers", "create", catalog.code, "vault", "Vault", "--includes", "base", "--sensitive",
+           "--annual-price", "990"))  # fmt: skip
     return "vault"
 
 

@@ -68,7 +68,8 @@ def test_the_readme_journey_runs_verbatim(local_server: LocalServer, tmp_path: P
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     lines = result.stdout.splitlines()
-    assert lines[:2] == ["export", "True"]  # the feature's key; the key validates
+    # the feature's key; the identity created with the license, by its email; the key validates
+    assert lines[:3] == ["export", "ada@example.com", "True"]
     token = r"licensed: \['export'\] \(machine token until \d{4}-\d\d-\d\d \d\d:\d\d UTC\)"
     assert any(re.fullmatch(token, line) for line in lines), lines
     assert "export: allowed" in lines

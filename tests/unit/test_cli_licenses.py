@@ -340,3 +340,56 @@ def test_bulk_only_options_need_a_file(api: FakeApi) -> None:
     run = cli(api, "licenses", "issue", "--customer", "cus_ada", "--dry-run")
     assert run.code == 2 and "go with --from" in run.err
     assert api.requests == []
+
+
+# --- one license: names pass through to the API ------------------------------------
+
+
+@dataclass
+class IssuingApi(FakeApi):
+    """The fake, answering an issuance as the API does: whose license it is, and whether
+    the email's identity was created for it."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle(request)
+        if (request.method, request.url.path, response.status_code) != (
+            "POST", "/license-keys", 201
+        ):  # fmt: skip
+            return response
+        body = json.loads(request.content)
+        whose = {
+            "customerId": body.get("customerId", "cus_new"),
+            "customerCreated": "customerEmail" in body,
+        }
+        return httpx.Response(201, json={**response.json(), **whose})
+
+
+def test_one_issue_sends_the_names_as_given_and_looks_nothing_up() -> None:
+    api = IssuingApi()
+    run = cli(api, "licenses", "issue", "--customer", "Alan@Example.com", "--product", "App",
+              "--tier", "pro", "--perpetual", "--tenant", "tnt_1")  # fmt: skip
+    assert run.code == Exit.OK, run
+    assert api.requests == [("POST", "/license-keys")]
+    assert {k: v for k, v in api.licenses[0].items() if k not in ("licenseId", "keyToken", "expiresAt")} == {
+        "productId": "App", "tierId": "pro", "customerEmail": "Alan@Example.com",
+        "tenantId": "tnt_1", "perpetual": True,
+    }  # fmt: skip
+    assert "cus_new (created)" in run.out
+    by_id = cli(api, "--json", "licenses", "issue", "--customer", "cus_ada", "--product", "prod_app",
+                "--tier", "tier_pro", "--expires", "+30d")  # fmt: skip
+    assert by_id.code == Exit.OK, by_id
+    sent = api.licenses[1]
+    assert (sent["productId"], sent["tierId"], sent["customerId"]) == (
+        "prod_app",
+        "tier_pro",
+        "cus_ada",
+    )
+    assert "customerEmail" not in sent and "tenantId" not in sent
+    assert json.loads(by_id.out)["customerCreated"] is False
+
+
+def test_one_issue_shows_an_older_answer_without_its_customer(api: FakeApi) -> None:
+    run = cli(api, "licenses", "issue", "--customer", "cus_ada", "--product", "App", "--tier",
+              "pro", "--perpetual")  # fmt: skip
+    assert run.code == Exit.OK, run
+    assert "lic_0" in run.out and "Customer" in run.out

@@ -158,6 +158,12 @@ def test_prices() -> None:
     assert pages.prices(free) == ["Free"]
     monthly = Offer(**{**OFFER.__dict__, "billing_periods": ("monthly",)})
     assert pages.prices(monthly) == ["€29.00 per month"]
+    unset = Offer(**{**OFFER.__dict__, "annual_price": None})  # a period without its price
+    assert pages.prices(unset) == ["€29.00 per month"]
+    free_monthly = Offer(**{**OFFER.__dict__, "monthly_price": 0, "annual_price": None})
+    assert pages.prices(free_monthly) == ["Free"]
+    zero_and_priced = Offer(**{**OFFER.__dict__, "monthly_price": 0})
+    assert pages.prices(zero_and_priced) == ["€0.00 per month", "€290.00 per year"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Tier inheritance rules: resolution, cycles, display-only features."""
+"""Tier rules: inheritance (resolution, cycles, display-only features) and prices."""
 
 from __future__ import annotations
 
@@ -7,10 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from licensing_core.domain.tiers import (
     MAX_DEPTH,
+    PRICE_FIELDS,
+    PriceMissing,
     TierCycle,
     chain,
     check_parent,
+    check_prices,
     enforcement_features,
+    is_free,
+    offered_prices,
     resolve_features,
 )
 
@@ -118,3 +123,35 @@ def test_check_parent_never_lets_a_cycle_be_written(
     updated = {**parents, tier: parent}
     for name in updated:
         chain(name, updated)  # never raises: the write would leave no cycle
+
+
+# Prices: a period is offered only with its price
+
+PERIOD_LISTS = st.lists(st.sampled_from(["monthly", "annual"]), unique=True, max_size=2)
+PRICES = st.fixed_dictionaries(
+    {"monthly": st.none() | st.integers(0, 10**6), "annual": st.none() | st.integers(0, 10**6)}
+)
+
+
+@given(PERIOD_LISTS, PRICES)
+def test_a_period_is_offered_only_with_its_price(
+    periods: list[str], prices: dict[str, int | None]
+) -> None:
+    unpriced = [period for period in periods if prices[period] is None]
+    if unpriced:
+        with pytest.raises(PriceMissing) as refused:
+            check_prices(periods, prices)
+        assert refused.value.extensions["period"] == unpriced[0]
+        assert refused.value.extensions["field"] == PRICE_FIELDS[unpriced[0]]
+    else:
+        check_prices(periods, prices)
+    offered = offered_prices(periods, prices)
+    assert list(offered) == [p for p in ("monthly", "annual") if p in periods and p not in unpriced]
+    assert all(offered[period] == prices[period] for period in offered)
+    assert is_free(offered) == (bool(offered) and set(offered.values()) == {0})
+
+
+def test_zero_given_is_free_and_nothing_offered_is_not() -> None:
+    assert is_free(offered_prices(["monthly"], {"monthly": 0, "annual": 9900}))
+    assert not is_free(offered_prices(["monthly", "annual"], {"monthly": 0, "annual": 9900}))
+    assert not is_free(offered_prices(["annual"], {"monthly": 0, "annual": None}))

@@ -41,6 +41,7 @@ RECORD = (
     Col("Updated", "updatedAt"),
 )
 KEY_RECORD = (Col("License id", "licenseId"), Col("Expires", "expiresAt"))
+ISSUED_RECORD = (*KEY_RECORD, Col("Customer", lambda key: _customer_of(key)))
 HISTORY = (
     Col("At", "at"),
     Col("Action", "action", "bold"),
@@ -48,6 +49,12 @@ HISTORY = (
     Col("Reason", "reason"),
     Col("Details", "details"),
 )
+
+
+def _customer_of(key: Mapping[str, Any]) -> str | None:
+    """Whose new license it is; ``(created)`` when the API made the identity for it."""
+    customer = key.get("customerId")
+    return f"{customer} (created)" if customer and key.get("customerCreated") else customer
 
 
 def _status_note(note: Mapping[str, Any] | None) -> str | None:
@@ -63,7 +70,9 @@ def register(cli: Registry) -> None:
     issue_cmd = cli.command(
         group, "issue", issue, "Issue a license key (or many: --from)", bulk_issue.CSV_HELP
     )
-    issue_cmd.add_argument("--customer", help="customer id or email")
+    issue_cmd.add_argument(
+        "--customer", help="customer id or email (an email without one gets a new identity)"
+    )
     issue_cmd.add_argument("--product", help="product id or code")
     issue_cmd.add_argument("--tier", help="tier id or code")
     issue_cmd.add_argument("--expires", help="2027-01-31, a timestamp, +365d")
@@ -132,9 +141,11 @@ def _render_license(ctx: Context, title: str) -> Callable[[Any], None]:
     return lambda data: ctx.out.record(data, RECORD, title=title)
 
 
-def _render_key(ctx: Context, title: str) -> Callable[[Any], None]:
+def _render_key(
+    ctx: Context, title: str, columns: tuple[Col, ...] = KEY_RECORD
+) -> Callable[[Any], None]:
     def render(data: Any) -> None:
-        ctx.out.record(data, KEY_RECORD, title=title)
+        ctx.out.record(data, columns, title=title)
         ctx.out.print(Text("License key (give it to the customer):", style="bold"))
         ctx.out.raw(data["keyToken"])
 
@@ -152,26 +163,21 @@ def issue(ctx: Context, args: argparse.Namespace) -> int:
     missing = [f"--{n}" for n in ("customer", "product", "tier") if not getattr(args, n)]
     if missing:
         raise UsageError(f"missing {', '.join(missing)} (or --from FILE.csv)")
-    resolver = Resolver(ctx.api)
-    body = _license_body(
-        resolver,
-        {"customer": args.customer, "product": args.product, "tier": args.tier},
-        args.tenant,
-    )
+    body = _license_body(args.customer, args.product, args.tier, args.tenant)
     body.update(bulk_issue.expiry_fields(args.expires, args.perpetual, "licenses issue"))
     headers = {"Idempotency-Key": args.idempotency_key} if args.idempotency_key else None
     response = ctx.api.post("/license-keys", body, headers=headers)
-    ctx.out.emit(response, _render_key(ctx, "License issued"))
+    ctx.out.emit(response, _render_key(ctx, "License issued", ISSUED_RECORD))
     return 0
 
 
-def _license_body(resolver: Resolver, refs: Mapping[str, str], tenant: str) -> dict[str, Any]:
-    product_id = resolver.product(refs["product"])
-    return {
-        "productId": product_id,
-        "tierId": resolver.tier(product_id, refs["tier"]),
-        "customerId": resolver.customer(refs["customer"], tenant),
-    }
+def _license_body(customer: str, product: str, tier: str, tenant: str) -> dict[str, Any]:
+    """Names as given: the API takes a product's and a tier's id or code, and an identity's
+    id or email (in ``tenant``; created with the license when the email has none)."""
+    body = {"productId": product, "tierId": tier}
+    if "@" in customer:
+        return {**body, "customerEmail": customer, "tenantId": tenant}
+    return {**body, "customerId": customer}
 
 
 # --- read --------------------------------------------------------------------------

@@ -15,13 +15,28 @@ from licensing_cli.errors import UsageError, duration
 from licensing_cli.output import Col, ident
 from licensing_cli.resolve import Resolver, segment
 
+#: Each billing period: the field of its price, and how the price reads.
+_PERIODS = {"monthly": ("monthlyPrice", "per month"), "annual": ("annualPrice", "per year")}
+
+
+def prices(tier: Mapping[str, Any]) -> str:
+    """The periods the tier is sold for with their prices: ``29.00 EUR per month``."""
+    offered = tier.get("billingPeriods") or []
+    shown = [
+        f"{price(tier.get(field), tier.get('currency'))} {per}"
+        for period, (field, per) in _PERIODS.items()
+        if period in offered and tier.get(field) is not None
+    ]
+    return ", ".join(shown) or "no price"
+
+
 COLUMNS = (
     ident("Tier id", "tierId"),
     Col("Code", "code", "bold"),
     Col("Name", "name"),
     Col("Includes", "includes"),
     Col("Seats", "maxUsers"),
-    Col("Monthly", lambda t: price(t.get("monthlyPrice"), t.get("currency"))),
+    Col("Prices", prices),
     Col("Features (resolved)", "resolved.features"),
 )
 
@@ -50,10 +65,15 @@ def _tier_options(parser: argparse.ArgumentParser, *, creating: bool) -> None:
     default = (lambda value: value) if creating else (lambda value: None)
     parser.add_argument("--description")
     parser.add_argument("--includes", metavar="TIER", help="parent tier (id or code)")
-    parser.add_argument("--monthly-price", type=money, default=default(0), metavar="PRICE")
-    parser.add_argument("--annual-price", type=money, default=default(0), metavar="PRICE")
+    parser.add_argument("--monthly-price", type=money, metavar="PRICE", help="0 for free")
+    parser.add_argument("--annual-price", type=money, metavar="PRICE", help="0 for free")
     parser.add_argument("--currency", default=default("USD"), help="ISO 4217 code")
-    parser.add_argument("--billing-periods", type=csv_list, default=default(["monthly", "annual"]))
+    parser.add_argument(
+        "--billing-periods",
+        type=csv_list,
+        help="monthly,annual; each needs its price"
+        + (" (default: the periods whose price is given)" if creating else ""),
+    )
     parser.add_argument("--max-users", type=int, default=default(1), help="seats per license")
     parser.add_argument("--max-tenants", type=int)
     parser.add_argument("--features", type=csv_list, help="own feature keys, comma-separated")
@@ -127,10 +147,21 @@ def _body(args: argparse.Namespace, resolver: Resolver, product_id: str) -> dict
     return body
 
 
+def _priced_periods(body: Mapping[str, Any]) -> list[str]:
+    """The periods whose price the body gives: what a new tier offers unless told."""
+    return [period for period, (field, _) in _PERIODS.items() if body.get(field) is not None]
+
+
 def create(ctx: Context, args: argparse.Namespace) -> None:
     resolver = Resolver(ctx.api)
     product_id = resolver.product(args.product)
     body = {"code": args.code, **_body(args, resolver, product_id)}
+    body.setdefault("billingPeriods", _priced_periods(body))
+    if not body["billingPeriods"]:
+        raise UsageError(
+            "a tier is sold at a price: give --monthly-price and/or --annual-price "
+            "(0 for a free tier)"
+        )
     response = ctx.api.post(f"/products/{segment(product_id)}/tiers", body)
     ctx.out.emit(response, lambda data: _print_tree(ctx, resolver, data))
 
@@ -202,8 +233,7 @@ def inheritance_tree(tier: Mapping[str, Any], by_id: Mapping[str, Mapping[str, A
     chain = list(resolved.get("chain") or [tier["tierId"]])
     head = (
         f"[bold]{escape(tier['name'])}[/bold] ({escape(tier['code'])})  [cyan]{tier['tierId']}[/cyan]  "
-        f"{tier.get('maxUsers')} seat(s), {price(tier.get('monthlyPrice'), tier.get('currency'))}"
-        " per month"
+        f"{tier.get('maxUsers')} seat(s), {prices(tier)}"
     )
     if tier.get("sensitive"):
         head += "  [yellow](sensitive: issuing needs a step-up login)[/yellow]"

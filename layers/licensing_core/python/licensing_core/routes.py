@@ -166,10 +166,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/customers/{customerId}", "get_customer", "Read an identity", A,
           response=s.Customer, tables=_ro("customers"), tenant_admins=True, tag="identity"),
     # License keys
-    Route("POST", "/license-keys", "issue_license", "Issue a license key", A,
-          request=s.LicenseCreate, response=s.LicenseKey, status=201, step_up="license.issue",
-          tables=_ro("products", "features", "tiers", "customers")
-          + _rw("licenses", "audit", "idempotency"),
+    Route("POST", "/license-keys", "issue_license",
+          "Issue a license key (product and tier by id or code; the identity by id, or by "
+          "email: created with the license when new)", A,
+          request=s.LicenseCreate, response=s.IssuedLicense, status=201,
+          step_up="license.issue", tables=_ro("tenants", "products", "features", "tiers")
+          + _rw("customers", "uniques", "licenses", "audit", "idempotency"),
           signing_key="sign", idempotent=True, tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/validate", "validate_license",
           "Validate a license key (an invalid key is a 200 with valid: false)", Access.APPLICATION,

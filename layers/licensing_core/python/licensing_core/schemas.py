@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from licensing_core.domain.emails import email_key
+from licensing_core.domain.ids import CATALOG_ID_STARTS, is_catalog_id
 
 
 class ApiModel(BaseModel):
@@ -43,6 +44,17 @@ class RequestModel(ApiModel):
 
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+def _not_an_id(code: str) -> str:
+    if is_catalog_id(code):
+        raise ValueError(f"a code cannot begin with {' or '.join(CATALOG_ID_STARTS)}: ids do")
+    return code
+
+
+#: The code of a new product or tier: never shaped like an id, so a reference is one or
+#: the other (``domain/ids.is_catalog_id``).
+CatalogCode = Annotated[Code, AfterValidator(_not_an_id)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -87,7 +99,10 @@ class PageQuery(RequestModel):
 
 
 class ProductCreate(RequestModel):
-    code: Code = Field(description="Stable product code; the `aud` of its license tokens.")
+    code: CatalogCode = Field(
+        description="Stable product code; the `aud` of its license tokens. It may not begin "
+        "with `prd_` or `tier_` (ids do)."
+    )
     name: Name
     description: Description | None = None
 
@@ -179,17 +194,28 @@ Quotas = Annotated[dict[FeatureKey, Quota], Field(max_length=50)]
 StepUpMap = Annotated[dict[FeatureKey, StepUpRequirement], Field(max_length=200)]
 
 
+_PRICE = (
+    "Integer minor units (cents); required when `billingPeriods` offers {period}, else kept "
+    "for later and shown nowhere. 0 is free."
+)
+
+
 class TierCreate(RequestModel):
-    code: Code
+    code: CatalogCode = Field(
+        description="Unique in the product; may not begin with `prd_` or `tier_` (ids do)."
+    )
     name: Name
     description: Description | None = None
     includes_tier_id: Id | None = Field(
         default=None, description="Parent tier: its features are included, transitively."
     )
-    monthly_price: Money
-    annual_price: Money
+    monthly_price: Money | None = Field(default=None, description=_PRICE.format(period="monthly"))
+    annual_price: Money | None = Field(default=None, description=_PRICE.format(period="annual"))
     currency: Currency
-    billing_periods: BillingPeriods
+    billing_periods: BillingPeriods = Field(
+        description="The periods the tier is sold for, each with its price (422 "
+        "`PRICE_MISSING` otherwise)."
+    )
     max_users: Count = Field(description="Seats: concurrent machine activations per license.")
     max_tenants: Count = 1
     features: FeatureKeys = Field(default_factory=list, description="Own feature keys.")
@@ -206,7 +232,8 @@ class TierCreate(RequestModel):
 
 
 class TierUpdate(RequestModel):
-    """Fields to change; absent fields stay. ``includesTierId: null`` removes the parent."""
+    """Fields to change; absent fields stay. ``includesTierId: null`` removes the parent,
+    ``monthlyPrice``/``annualPrice: null`` a price (of a period the tier no longer offers)."""
 
     name: Name | None = None
     description: Description | None = None
@@ -229,7 +256,8 @@ class TierUpdate(RequestModel):
     def _not_empty(self) -> TierUpdate:
         if not self.model_fields_set:
             raise ValueError("give at least one field to change")
-        for name in self.model_fields_set - {"includes_tier_id", "description"}:
+        nullable = {"includes_tier_id", "description", "monthly_price", "annual_price"}
+        for name in self.model_fields_set - nullable:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -250,8 +278,8 @@ class Tier(ApiModel):
     name: str
     description: str | None = None
     includes_tier_id: str | None = None
-    monthly_price: int
-    annual_price: int
+    monthly_price: int | None = None
+    annual_price: int | None = None
     currency: str
     billing_periods: list[str]
     max_users: int
@@ -284,10 +312,10 @@ class PricingTier(ApiModel):
     name: str
     description: str | None = None
     includes: str | None = Field(default=None, description="Code of the included tier.")
-    monthly_price: int
-    annual_price: int
+    monthly_price: int | None = Field(default=None, description="Set when `monthly` is offered.")
+    annual_price: int | None = Field(default=None, description="Set when `annual` is offered.")
     currency: str
-    billing_periods: list[str]
+    billing_periods: list[str] = Field(description="The periods offered, each with its price.")
     max_users: int
     self_service: bool
     features: list[PricingFeature]
@@ -408,9 +436,22 @@ TokenText = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
 
 
 class LicenseCreate(RequestModel):
-    product_id: Id
-    tier_id: Id
-    customer_id: Id
+    product_id: Id = Field(description="The product's id, or its code (any case).")
+    tier_id: Id = Field(description="The tier's id, or its code in the product (any case).")
+    customer_id: Id | None = Field(
+        default=None, description="The identity's id; give this or `customerEmail`."
+    )
+    customer_email: Email | None = Field(
+        default=None,
+        description="The identity with this email (in any of its forms) in `tenantId`; when "
+        "there is none, a human identity is created with the license, in one transaction. "
+        "Give this or `customerId`.",
+    )
+    tenant_id: Id | None = Field(
+        default=None,
+        description="With `customerEmail`: its tenant. Defaults to a tenant administrator's "
+        "own tenant, else `default`.",
+    )
     expires_at: UtcDatetime | None = Field(
         default=None, description="When the license ends; give this or `perpetual: true`."
     )
@@ -422,6 +463,14 @@ class LicenseCreate(RequestModel):
             raise ValueError("give exactly one of expiresAt and perpetual: true")
         return self
 
+    @model_validator(mode="after")
+    def _one_customer(self) -> LicenseCreate:
+        if (self.customer_id is None) == (self.customer_email is None):
+            raise ValueError("give exactly one of customerId and customerEmail")
+        if self.tenant_id is not None and self.customer_email is None:
+            raise ValueError("tenantId goes with customerEmail (an id names its tenant)")
+        return self
+
 
 class LicenseKey(ApiModel):
     """A freshly signed license key: hand ``keyToken`` to the customer."""
@@ -429,6 +478,15 @@ class LicenseKey(ApiModel):
     license_id: str
     key_token: str
     expires_at: datetime
+
+
+class IssuedLicense(LicenseKey):
+    """A new license's key, and whose it is."""
+
+    customer_id: str
+    customer_created: bool = Field(
+        default=False, description="Whether `customerEmail` named nobody: the identity is new."
+    )
 
 
 LicenseStatus = Literal["active", "suspended", "revoked"]

@@ -186,15 +186,16 @@ def money(amount: int, currency: str) -> str:
     return f"{symbol}{number}" if symbol else f"{number} {currency}"
 
 
+_PER = {"monthly": "per month", "annual": "per year"}
+
+
 def prices(offer: Offer) -> list[str]:
+    """One line per period offered (only periods with a price are)."""
     if offer.free:
         return ["Free"]
-    lines = []
-    if "monthly" in offer.billing_periods:
-        lines.append(f"{money(offer.monthly_price, offer.currency)} per month")
-    if "annual" in offer.billing_periods:
-        lines.append(f"{money(offer.annual_price, offer.currency)} per year")
-    return lines
+    return [
+        f"{money(price, offer.currency)} {_PER[period]}" for period, price in offer.prices.items()
+    ]
 
 
 # The page

@@ -181,6 +181,10 @@ CATALOG: Mapping[str, ProblemType] = {
     "UNKNOWN_FEATURE": _p("Unknown feature", 422, explanation="""
         The tier names features its product does not have (listed in unknown). Add the
         features to the product first."""),
+    "PRICE_MISSING": _p("Price missing", 422, explanation="""
+        The tier's billingPeriods offers a period (named in period) whose price is not set
+        (field names it: monthlyPrice or annualPrice). A period is sold only at a price
+        someone set: give the price (0 for free) or drop the period."""),
     "TIER_NOT_PROVISIONABLE": _p("Tier not provisionable", 422, explanation="""
         A provisioning policy cannot name a sensitive tier: its licenses need a step-up for
         each issuance, so they cannot be issued automatically."""),

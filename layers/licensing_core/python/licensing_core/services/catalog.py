@@ -9,7 +9,13 @@ from typing import Any
 from licensing_core import schemas
 from licensing_core.domain import tiers as rules
 from licensing_core.domain.errors import NotFound, ValidationFailed
-from licensing_core.domain.ids import new_id, utcnow
+from licensing_core.domain.ids import (
+    PRODUCT_ID_PREFIX,
+    TIER_ID_PREFIX,
+    is_catalog_id,
+    new_id,
+    utcnow,
+)
 from licensing_core.settings import get_settings, on_reset
 from licensing_core.store import catalog as store
 from licensing_core.store.errors import ConcurrentChange
@@ -40,7 +46,7 @@ def _product(record: ProductRecord) -> schemas.Product:
 def create_product(body: schemas.ProductCreate) -> schemas.Product:
     now = utcnow()
     record = ProductRecord(
-        new_id("prd"),
+        new_id(PRODUCT_ID_PREFIX),
         code=body.code,
         name=body.name,
         description=body.description,
@@ -53,6 +59,17 @@ def create_product(body: schemas.ProductCreate) -> schemas.Product:
 
 def get_product(product_id: str) -> schemas.Product:
     return _product(store.get_product(product_id))
+
+
+def product_id_of(reference: str) -> str:
+    """The id of the product ``reference`` names: an id (``domain/ids.is_catalog_id``) as
+    given, else a code in any case (:class:`NotFound` when no product has it)."""
+    if is_catalog_id(reference):
+        return reference
+    product_id = store.find_product_id(reference)
+    if product_id is None:
+        raise NotFound(f"no product with code {reference!r}", code="PRODUCT_NOT_FOUND")
+    return product_id
 
 
 def list_products(query: schemas.PageQuery) -> schemas.ProductPage:
@@ -160,6 +177,19 @@ class ProductCatalog:
         except KeyError:
             raise NotFound(f"no tier {tier_id} in this product", code="TIER_NOT_FOUND") from None
 
+    def tier_of(self, reference: str) -> TierRecord:
+        """The tier ``reference`` names: by id (``domain/ids.is_catalog_id``), else by its
+        code in any case (codes are unique per product regardless of case)."""
+        return self.tier(reference) if is_catalog_id(reference) else self.tier_by_code(reference)
+
+    def tier_by_code(self, code: str) -> TierRecord:
+        """The tier with this code, in any case (codes are unique per product regardless
+        of case)."""
+        for tier in self.tiers.values():
+            if tier.code.lower() == code.lower():
+                return tier
+        raise NotFound(f"no tier {code!r} in this product", code="TIER_NOT_FOUND")
+
     def display_features(self, tier_id: str) -> set[str]:
         own = {tier_id: tier.features for tier_id, tier in self.tiers.items()}
         return rules.resolve_features(tier_id, self.parent_of, own)
@@ -187,6 +217,7 @@ class ProductCatalog:
 
     def to_schema(self, tier_id: str) -> schemas.Tier:
         tier = self.tier(tier_id)
+        stored = prices(tier)
         return schemas.Tier(
             tier_id=tier.tier_id,
             product_id=tier.product_id,
@@ -194,8 +225,8 @@ class ProductCatalog:
             name=tier.name,
             description=tier.description,
             includes_tier_id=tier.includes_tier_id,
-            monthly_price=int(tier.monthly_price),
-            annual_price=int(tier.annual_price),
+            monthly_price=stored["monthly"],
+            annual_price=stored["annual"],
             currency=tier.currency,
             billing_periods=list(tier.billing_periods),
             max_users=int(tier.max_users),
@@ -267,10 +298,32 @@ def _write_tier(product_id: str, apply: Any) -> schemas.Tier:
     raise AssertionError("unreachable")
 
 
+def prices(tier: TierRecord) -> dict[str, int | None]:
+    """Each billing period's price as stored (None: not set), whether offered or not."""
+    return {
+        period: None if price is None else int(price)
+        for period, price in (("monthly", tier.monthly_price), ("annual", tier.annual_price))
+    }
+
+
+def offered_prices(tier: TierRecord) -> dict[str, int]:
+    """The periods the tier is sold for, each with its price (see ``domain/tiers``)."""
+    return rules.offered_prices(tier.billing_periods, prices(tier))
+
+
+def _by_price(tier: TierRecord) -> tuple[float, str]:
+    """Cheapest first, by the price per month of the periods offered."""
+    offered = offered_prices(tier)
+    per_month: list[float] = [offered["monthly"]] if "monthly" in offered else []
+    per_month += [offered["annual"] / 12] if "annual" in offered else []
+    return min(per_month, default=0), tier.code
+
+
 def _check_tier(catalog: ProductCatalog, tier: TierRecord) -> None:
     catalog.check_features(list(tier.features), "features")
     catalog.check_features(tier.step_up, "stepUp")
     catalog.check_parent(tier.tier_id, tier.includes_tier_id)
+    rules.check_prices(tier.billing_periods, prices(tier))
 
 
 def create_tier(product_id: str, body: schemas.TierCreate) -> schemas.Tier:
@@ -278,7 +331,7 @@ def create_tier(product_id: str, body: schemas.TierCreate) -> schemas.Tier:
         now = utcnow()
         tier = TierRecord(
             product_id,
-            new_id("tier"),
+            new_id(TIER_ID_PREFIX),
             code=body.code,
             created_at=now,
             updated_at=now,
@@ -308,45 +361,46 @@ def get_tier(product_id: str, tier_id: str) -> schemas.Tier:
 
 def list_tiers(product_id: str) -> schemas.TierList:
     catalog = ProductCatalog.load(product_id)
-    ordered = sorted(catalog.tiers.values(), key=lambda t: (t.monthly_price, t.code))
+    ordered = sorted(catalog.tiers.values(), key=_by_price)
     return schemas.TierList(items=[catalog.to_schema(t.tier_id) for t in ordered])
 
 
 def pricing(product_id_or_code: str) -> schemas.Pricing:
-    """The public pricing view: every tier with prices and all features to show."""
-    product_id = store.find_product_id(product_id_or_code) or product_id_or_code
-    catalog = ProductCatalog.load(product_id)
-    ordered = sorted(catalog.tiers.values(), key=lambda t: (t.monthly_price, t.code))
+    """The public pricing view: every tier with the periods it is sold for, their prices,
+    and all features to show."""
+    catalog = ProductCatalog.load(product_id_of(product_id_or_code))
     return schemas.Pricing(
         product_code=catalog.product.code,
         product_name=catalog.product.name,
         description=catalog.product.description,
         tiers=[
-            schemas.PricingTier(
-                code=tier.code,
-                name=tier.name,
-                description=tier.description,
-                includes=catalog.tiers[tier.includes_tier_id].code
-                if tier.includes_tier_id
-                else None,
-                monthly_price=int(tier.monthly_price),
-                annual_price=int(tier.annual_price),
-                currency=tier.currency,
-                billing_periods=list(tier.billing_periods),
-                max_users=int(tier.max_users),
-                self_service=tier.self_service,
-                features=[
-                    schemas.PricingFeature(
-                        key=key,
-                        name=catalog.features[key].name,
-                        description=catalog.features[key].description,
-                        display_only=catalog.features[key].display_only,
-                    )
-                    for key in sorted(catalog.display_features(tier.tier_id))
-                    if key in catalog.features
-                ],
+            _pricing_tier(catalog, tier) for tier in sorted(catalog.tiers.values(), key=_by_price)
+        ],
+    )
+
+
+def _pricing_tier(catalog: ProductCatalog, tier: TierRecord) -> schemas.PricingTier:
+    offered = offered_prices(tier)
+    return schemas.PricingTier(
+        code=tier.code,
+        name=tier.name,
+        description=tier.description,
+        includes=catalog.tiers[tier.includes_tier_id].code if tier.includes_tier_id else None,
+        monthly_price=offered.get("monthly"),
+        annual_price=offered.get("annual"),
+        currency=tier.currency,
+        billing_periods=list(offered),
+        max_users=int(tier.max_users),
+        self_service=tier.self_service,
+        features=[
+            schemas.PricingFeature(
+                key=key,
+                name=catalog.features[key].name,
+                description=catalog.features[key].description,
+                display_only=catalog.features[key].display_only,
             )
-            for tier in ordered
+            for key in sorted(catalog.display_features(tier.tier_id))
+            if key in catalog.features
         ],
     )
 

@@ -11,8 +11,9 @@ from licensing_core import schemas
 from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity.provider import get_identity_provider
-from licensing_core.services import activations, licenses, usage
+from licensing_core.services import activations, customers, licenses, usage
 from licensing_core.services.catalog import ProductCatalog, referenced
+from licensing_core.services.customers import DEFAULT_TENANT
 from licensing_core.store import activations as activation_store
 from licensing_core.store import catalog as store
 from licensing_core.store import claims as claims_store
@@ -21,9 +22,6 @@ from licensing_core.store import tenants as tenant_store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord, TenantRecord, TierRecord
 from licensing_core.store.transaction import Transaction
-
-#: Identities created without a tenant belong to this one (it needs no record).
-DEFAULT_TENANT = "default"
 
 
 class TenantLimitReached(Conflict):
@@ -125,15 +123,10 @@ def get_tenant(tenant_id: str) -> schemas.Tenant:
     return _tenant(store.get_tenant(tenant_id))
 
 
-def _existing_tenant(tenant_id: str) -> TenantRecord | None:
-    """The tenant's record (the default tenant has none); a missing one is refused."""
-    return None if tenant_id == DEFAULT_TENANT else store.get_tenant(tenant_id)
-
-
 def summary(tenant_id: str) -> schemas.TenantSummary:
     """Identity, license and current usage counts of a tenant (read from indexes: they
     may trail the last second's writes)."""
-    _existing_tenant(tenant_id)
+    customers.existing_tenant(tenant_id)
     now = utcnow()
     identities: Counter[str] = Counter()
     for customer in tenant_store.customers(tenant_id):
@@ -202,35 +195,14 @@ def create_customer(
             code="SUBJECT_NOT_ALLOWED",
         )
     tenant_id = body.tenant_id or tenant or DEFAULT_TENANT
-    tenant_record = referenced(lambda: _existing_tenant(tenant_id), "tenantId")
+    tenant_record = referenced(lambda: customers.existing_tenant(tenant_id), "tenantId")
     policy = None
     if tenant_record is not None and tenant_record.provisioning:
         policy = schemas.ProvisioningPolicy.model_validate(tenant_record.provisioning)
         catalog, tier = _check_policy(policy)
     now = utcnow()
-    record = CustomerRecord(
-        new_id("cus"),
-        tenant_id=tenant_id,
-        email=body.email,
-        name=body.name,
-        kind=body.kind,
-        subject=body.subject,
-        metadata=body.metadata,
-        status="active",
-        created_at=now,
-        updated_at=now,
-    )
     transaction = Transaction()
-    store.insert_customer(record, transaction)
-    transaction.save(
-        license_store.audit_entry(
-            record.customer_id,
-            "identity.created",
-            actor,
-            at=now,
-            details={"tenantId": tenant_id, "kind": body.kind},
-        )
-    )
+    record = customers.add(transaction, body, tenant_id, actor, now)
     provisioned = None
     if policy is not None:  # the license, in the identity's own transaction
         expires_at = None if policy.days is None else now + timedelta(days=policy.days)
@@ -259,14 +231,12 @@ def identity_for(
     tenant's policy, with ``email`` as given). Safe to call again for the same account.
 
     Any form of the email finds the identity (see :mod:`licensing_core.domain.emails`)."""
-    email_unique = store.email_unique_key(tenant, email)
     for _ in range(WRITE_ATTEMPTS):
         owner = claims_store.unique_owner(f"SUBJECT#{subject}")
         if owner is not None:
             return store.get_customer(owner)
-        owner = claims_store.unique_owner(email_unique)
-        if owner is not None:
-            customer = store.get_customer(owner)
+        customer = customers.by_email(tenant, email)
+        if customer is not None:
             if customer.subject is not None and customer.subject != subject:
                 raise IdentityMismatch("this email belongs to another account's identity")
             try:
@@ -310,7 +280,7 @@ def get_customer(customer_id: str) -> schemas.Customer:
 
 
 def list_tenant_customers(tenant_id: str, query: schemas.PageQuery) -> schemas.CustomerPage:
-    _existing_tenant(tenant_id)
+    customers.existing_tenant(tenant_id)
     records, cursor = store.page_customers(tenant_id, query.limit, query.cursor)
     return schemas.CustomerPage(items=[customer_view(r) for r in records], next_cursor=cursor)
 

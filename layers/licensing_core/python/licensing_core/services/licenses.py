@@ -12,11 +12,12 @@ from typing import Any, NamedTuple, cast
 
 from licensing_core import schemas
 from licensing_core.domain import licenses as rules
-from licensing_core.domain.errors import Conflict, Forbidden, ValidationFailed
+from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity import stepup
 from licensing_core.jose import TokenError, compact_header
-from licensing_core.services.catalog import ProductCatalog, referenced
+from licensing_core.services import customers
+from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import licenses as store
@@ -111,25 +112,81 @@ def _key(record: LicenseRecord, token: str) -> schemas.LicenseKey:
 
 
 def issue(
-    body: schemas.LicenseCreate, actor: str, auth_claims: Mapping[str, Any] | None = None
-) -> schemas.LicenseKey:
-    """Sign and store a license key; a sensitive tier demands the caller's step-up."""
+    body: schemas.LicenseCreate,
+    actor: str,
+    auth_claims: Mapping[str, Any] | None = None,
+    *,
+    tenant: str | None = None,
+) -> schemas.IssuedLicense:
+    """Sign and store a license key; a sensitive tier demands the caller's step-up.
+
+    The product and tier are named by id or code, the identity by id or by email in its
+    tenant (``tenantId``, else the caller's ``tenant``, else the default one): an email
+    without an identity gets a new one, written in the license's transaction. The
+    tenant's provisioning policy does not apply to it: its license is this one."""
     now = utcnow()
-    catalog = referenced(lambda: ProductCatalog.load(body.product_id), "productId")
-    tier = referenced(lambda: catalog.tier(body.tier_id), "tierId")
+    catalog = referenced(lambda: ProductCatalog.load(product_id_of(body.product_id)), "productId")
+    tier = referenced(lambda: catalog.tier_of(body.tier_id), "tierId")
     if tier.sensitive:
         stepup.enforce("license.issue", auth_claims or {}, now.timestamp(), sensitive_tier=True)
-    customer = referenced(lambda: catalog_store.get_customer(body.customer_id), "customerId")
-    if customer.status != "active":
-        raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
     if body.expires_at is not None:
         if body.expires_at <= now:
             raise ValidationFailed("expiresAt must be in the future", code="EXPIRY_IN_PAST")
         if body.expires_at > now + timedelta(seconds=rules.PERPETUAL_SECONDS):
             raise ValidationFailed("expiresAt is more than 100 years away", code="EXPIRY_TOO_FAR")
+    try:
+        return _issue(body, catalog, tier, tenant, actor, now)
+    except AlreadyExists as error:
+        if error.code != "EMAIL_TAKEN":
+            raise
+        # a racing request created the email's identity meanwhile: it is found now
+        return _issue(body, catalog, tier, tenant, actor, now)
+
+
+def _issue(
+    body: schemas.LicenseCreate,
+    catalog: ProductCatalog,
+    tier: TierRecord,
+    tenant: str | None,
+    actor: str,
+    now: datetime,
+) -> schemas.IssuedLicense:
+    transaction = Transaction()
+    customer, created = _customer(transaction, body, tenant, actor, now)
+    if customer.status != "active":
+        raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
     record, audit, token = new_license(customer, catalog, tier, body.expires_at, actor, now)
-    store.insert_license(record, audit)
-    return _key(record, token)
+    store.insert_license(record, audit, transaction)
+    transaction.run()
+    return schemas.IssuedLicense(
+        license_id=record.license_id,
+        key_token=token,
+        expires_at=record.expires_at,
+        customer_id=customer.customer_id,
+        customer_created=created,
+    )
+
+
+def _customer(
+    transaction: Transaction,
+    body: schemas.LicenseCreate,
+    tenant: str | None,
+    actor: str,
+    now: datetime,
+) -> tuple[CustomerRecord, bool]:
+    """The identity ``body`` names, and whether it is new (then added to ``transaction``)."""
+    if body.customer_email is None:
+        customer_id = str(body.customer_id)
+        return referenced(lambda: catalog_store.get_customer(customer_id), "customerId"), False
+    tenant_id = body.tenant_id or tenant or customers.DEFAULT_TENANT
+    found = customers.by_email(tenant_id, body.customer_email)
+    if found is not None:
+        return found, False
+    referenced(lambda: customers.existing_tenant(tenant_id), "tenantId")
+    new = schemas.CustomerCreate(
+        email=body.customer_email, name=body.customer_email[:200], tenant_id=tenant_id
+    )
+    return customers.add(transaction, new, tenant_id, actor, now), True
 
 
 def new_license(

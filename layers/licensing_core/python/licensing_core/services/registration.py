@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from pynamodb.expressions.condition import Condition
 
 from licensing_core import schemas
+from licensing_core.domain import tiers as tier_rules
 from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import (
     Conflict,
@@ -48,7 +49,7 @@ from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity.oidc import Principal
 from licensing_core.identity.provider import get_identity_provider
 from licensing_core.services import identities, licenses
-from licensing_core.services.catalog import ProductCatalog
+from licensing_core.services.catalog import ProductCatalog, offered_prices, prices
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as store
@@ -118,15 +119,21 @@ class Offer:
     tier_code: str
     tier_name: str
     tier_description: str | None
-    monthly_price: int
-    annual_price: int
+    monthly_price: int | None
+    annual_price: int | None
     currency: str
     billing_periods: tuple[str, ...]
     features: tuple[str, ...]  #: names of every feature shown (display-only included)
 
     @property
+    def prices(self) -> dict[str, int]:
+        """The periods offered, each with its price (a period without one is not)."""
+        stored = {"monthly": self.monthly_price, "annual": self.annual_price}
+        return tier_rules.offered_prices(self.billing_periods, stored)
+
+    @property
     def free(self) -> bool:
-        return self.monthly_price == 0 and self.annual_price == 0
+        return tier_rules.is_free(self.prices)
 
 
 def offer(product_code: str, tier_code: str) -> Offer:
@@ -136,9 +143,7 @@ def offer(product_code: str, tier_code: str) -> Offer:
     if product_id is None:
         raise NotFound(f"no product {product_code!r}", code="PRODUCT_NOT_FOUND")
     found = ProductCatalog.load(product_id)
-    tier = next((t for t in found.tiers.values() if t.code.lower() == tier_code.lower()), None)
-    if tier is None:
-        raise NotFound(f"no tier {tier_code!r} in this product", code="TIER_NOT_FOUND")
+    tier = found.tier_by_code(tier_code)
     if not tier.self_service:
         raise TierNotSelfService(
             f"the {tier.name} tier cannot be registered for online; contact sales"
@@ -155,8 +160,8 @@ def offer(product_code: str, tier_code: str) -> Offer:
         tier_code=tier.code,
         tier_name=tier.name,
         tier_description=tier.description,
-        monthly_price=int(tier.monthly_price),
-        annual_price=int(tier.annual_price),
+        monthly_price=prices(tier)["monthly"],
+        annual_price=prices(tier)["annual"],
         currency=tier.currency,
         billing_periods=tuple(tier.billing_periods),
         features=tuple(sorted(feature.name for feature in features)),
@@ -454,12 +459,12 @@ def _issue(
                 issued.license_id, schemas.Regenerate(revoke_previous=True), actor
             )
     tier = ProductCatalog.load(claim.product_id).tier(claim.tier_id)
-    if tier.monthly_price == 0 and tier.annual_price == 0:
+    if tier_rules.is_free(offered_prices(tier)):
         expiry: dict[str, object] = {"perpetual": True}
     else:
         days = get_settings().self_service_license_days
         expiry = {"expires_at": utcnow().replace(microsecond=0) + timedelta(days=days)}
-    return licenses.issue(
+    key = licenses.issue(
         schemas.LicenseCreate.model_validate(
             {
                 "product_id": claim.product_id,
@@ -470,6 +475,9 @@ def _issue(
         ),
         actor,
         principal.claims,
+    )
+    return schemas.LicenseKey(
+        license_id=key.license_id, key_token=key.key_token, expires_at=key.expires_at
     )
 
 

@@ -62,8 +62,9 @@ class TierRecord(StoredModel):
     name = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
     includes_tier_id = UnicodeAttribute(null=True)
-    monthly_price = NumberAttribute()
-    annual_price = NumberAttribute()
+    #: None: not set (a period is offered only with its price).
+    monthly_price = NumberAttribute(null=True)
+    annual_price = NumberAttribute(null=True)
     currency = UnicodeAttribute()
     billing_periods = JSONAttribute()  # list[str]
     max_users = NumberAttribute()
