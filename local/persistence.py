@@ -18,6 +18,7 @@ directory is refused instead of interleaving its writes.
 
 from __future__ import annotations
 
+import base64
 import gc
 import json
 import logging
@@ -51,6 +52,22 @@ CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, body TEXT NOT NULL)
 #: Cognito operations that change no user or group (everything else is saved after).
 _COGNITO_READS = ("Describe", "List", "Get", "AdminGet", "InitiateAuth", "AdminInitiateAuth")
 _COGNITO_TARGET = "AWSCognitoIdentityProviderService."
+
+
+#: How a binary value (moto holds ``B`` values as bytes) is kept in the JSON of an item.
+_BYTES = "$base64"
+
+
+def _bytes_out(value: object) -> dict[str, str]:
+    if isinstance(value, bytes):
+        return {_BYTES: base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"{type(value).__name__} is not an item value")
+
+
+def _bytes_in(members: dict[str, Any]) -> Any:
+    if len(members) == 1 and isinstance(members.get(_BYTES), str):
+        return base64.b64decode(members[_BYTES])
+    return members
 
 
 class StoreError(RuntimeError):
@@ -107,7 +124,7 @@ class LocalStore:
             db.executemany(
                 "INSERT OR REPLACE INTO items (tbl, key, item) VALUES (?, ?, ?)",
                 [
-                    (w.table, w.key, json.dumps(w.attributes))
+                    (w.table, w.key, json.dumps(w.attributes, default=_bytes_out))
                     for w in written
                     if w.attributes is not None
                 ],
@@ -129,7 +146,7 @@ class LocalStore:
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(table, item)`` of every stored item."""
         for table, item in self._db.execute("SELECT tbl, item FROM items"):
-            yield table, json.loads(item)
+            yield table, json.loads(item, object_hook=_bytes_in)
 
     def document(self, name: str) -> Any:
         row = self._db.execute("SELECT body FROM documents WHERE name = ?", (name,)).fetchone()

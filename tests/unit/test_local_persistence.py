@@ -52,6 +52,22 @@ def _item(subject: str, at: str, **extra: str) -> dict[str, dict[str, str]]:
     return {"subject": {"S": subject}, "at": {"S": at}, **{k: {"S": v} for k, v in extra.items()}}
 
 
+def test_binary_values_are_kept_as_the_bytes_they_were(tmp_path: Path) -> None:
+    """Status list chunks are binary attributes (``B``): moto holds them as bytes."""
+    store = LocalStore.open(tmp_path)
+    db = _dynamodb()
+    saved = Persistence(store, db, CognitoIdpBackend(REGION, ACCOUNT))
+    chunk = bytes(range(256)) * 4
+    db.put_item("audit", {**_item("list", "0"), "bits": {"B": chunk}})
+    saved.after_request({})
+    store.close()
+    fresh = _dynamodb()
+    restored = Persistence(LocalStore.open(tmp_path), fresh, CognitoIdpBackend(REGION, ACCOUNT))
+    assert restored.restore_items() == {"audit": 1}
+    assert _items(fresh) == _items(db)
+    assert _items(fresh)[0]["bits"] == {"B": chunk}
+
+
 def test_what_requests_wrote_is_loaded_into_the_next_servers_tables(tmp_path: Path) -> None:
     store = LocalStore.open(tmp_path)
     db = _dynamodb()

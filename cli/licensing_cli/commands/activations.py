@@ -1,14 +1,18 @@
-"""``licensing activations``: a license's machine activations (seats); force one off."""
+"""``licensing activations``: a license's machine activations (seats); force one off;
+carry an air-gapped machine's activation request or deactivation proof to the service."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 
 from licensing_cli.commands.common import Registry
 from licensing_cli.context import Context
+from licensing_cli.errors import UsageError
 from licensing_cli.output import Col, ident
 from licensing_cli.resolve import segment
 
@@ -33,6 +37,25 @@ def register(cli: Registry) -> None:
     )
     force.add_argument("license", help="license id")
     force.add_argument("activation", help="activation id (see `activations list`)")
+    offline = cli.command(
+        group,
+        "offline",
+        offline_activate,
+        "Activate an air-gapped machine from the request its SDK wrote; print its machine "
+        "file, the response to carry back",
+        epilog="example: licensing activations offline request.jws > response.jws",
+    )
+    offline.add_argument("request", help="the request file ('-': standard input)")
+    offline.add_argument(
+        "--ttl", type=int, help="the file's lifetime in seconds (default: the tier's)"
+    )
+    deactivate = cli.command(
+        group,
+        "offline-deactivate",
+        offline_deactivate,
+        "Free an air-gapped machine's seat with the deactivation proof its SDK wrote",
+    )
+    deactivate.add_argument("proof", help="the proof file ('-': standard input)")
 
 
 def _path(license_id: str) -> str:
@@ -62,3 +85,44 @@ def force_deactivate(ctx: Context, args: argparse.Namespace) -> None:
             ctx.out.success(f"Activation {args.activation} was already gone: nothing changed.")
 
     ctx.out.emit(ctx.api.post(path), render)
+
+
+def _token_file(name: str) -> str:
+    """A compact JOSE token from a file (or standard input), surrounding space removed."""
+    try:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read {name}: {error}") from error
+    if not text.strip():
+        raise UsageError(f"{name} is empty")
+    return text.strip()
+
+
+def offline_activate(ctx: Context, args: argparse.Namespace) -> None:
+    body: dict[str, Any] = {"request": _token_file(args.request)}
+    if args.ttl is not None:
+        body["ttlSeconds"] = args.ttl
+    response = ctx.public_api.post("/license-activations/offline", body)
+
+    def render(data: Any) -> None:
+        ctx.out.raw(data["machineFile"])  # the response file: nothing else on stdout
+        ctx.out.err.print(
+            f"activation {data['activationId']}: machine file ({data['fileType']}) valid "
+            f"until {data['expiresAt']}"
+        )
+
+    ctx.out.emit(response, render)
+
+
+def offline_deactivate(ctx: Context, args: argparse.Namespace) -> None:
+    response = ctx.public_api.post(
+        "/license-activations/offline-deactivate", {"proof": _token_file(args.proof)}
+    )
+
+    def render(data: Any) -> None:
+        if data.get("deactivated"):
+            ctx.out.success("The machine's seat is free.")
+        else:
+            ctx.out.success("That activation was already gone: nothing changed.")
+
+    ctx.out.emit(response, render)

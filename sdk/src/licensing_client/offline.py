@@ -59,6 +59,8 @@ STATUS_LIST_TYP = "statuslist+jwt"
 #: decompress to :data:`MAX_STATUS_LIST_BITS` at most (no zip bomb gets further).
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 MAX_STATUS_LIST_BITS = 1 << 24
+#: The code of a file refused because its status list bit is set.
+FILE_REVOKED = "FILE_REVOKED"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
@@ -189,20 +191,39 @@ class MachineFiles:
     def _name(self, kind: str, suffix: str) -> str:
         return f"{kind}.{_SAFE.sub('_', self._client.product)}.{suffix}"
 
-    def _stored(self) -> str | None:
+    def _stored(self) -> tuple[str, str] | None:
+        """The kept machine file and the machine id it was issued for."""
         storage = self._client.storage
-        data = storage.read_bytes(self._name("machine-file", "jwt")) if storage else None
-        return data.decode("ascii", "replace").strip() if data else None
+        kept = storage.read_json(self._name("machine-file", "json")) if storage else None
+        machine_file = kept.get("machineFile") if kept else None
+        machine_id = kept.get("machineId") if kept else None
+        if not isinstance(machine_file, str) or not isinstance(machine_id, str):
+            return None
+        return machine_file, machine_id
 
-    def _store(self, machine_file: str) -> None:
-        if self._client.storage is not None:
-            self._client.storage.write_bytes(
-                self._name("machine-file", "jwt"), machine_file.encode()
+    def _store(self, machine_file: str, machine_id: str) -> None:
+        storage = self._client.storage
+        if storage is not None:
+            storage.write_json(
+                self._name("machine-file", "json"),
+                {"machineFile": machine_file, "machineId": machine_id},
             )
+            storage.delete(self._name("offline-request", "json"))
 
     def _delete(self) -> None:
         if self._client.storage is not None:
-            self._client.storage.delete(self._name("machine-file", "jwt"))
+            self._client.storage.delete(self._name("machine-file", "json"))
+
+    def _expected_machine_id(self) -> str:
+        """This machine's id as the server knows it: the one its pending request named,
+        else its activation's, else the SDK's (:meth:`LicensingClient.machine_id`)."""
+        client = self._client
+        storage = client.storage
+        pending = storage.read_json(self._name("offline-request", "json")) if storage else None
+        if pending and isinstance(pending.get("machineId"), str):
+            return str(pending["machineId"])
+        activation = client._stored_activation()
+        return activation.machine_id if activation else client.machine_id()
 
     def _key(self, *, create: bool) -> rsa.RSAPrivateKey:
         key = self._client._load_private_key(create=create)
@@ -214,7 +235,7 @@ class MachineFiles:
 
     # -- verification --------------------------------------------------------------
 
-    def verify(self, machine_file: str, *, machine_id: str | None = None) -> dict[str, Any]:
+    def verify(self, machine_file: str, *, machine_id: str) -> dict[str, Any]:
         """The claims of a machine file for this product and this machine, verified
         offline: decrypted with the machine's key when it is a JWE, then ``typ:
         machine-file+jwt``, RS256 by a key of the issuer's JWKS, ``iss``, ``aud``,
@@ -229,44 +250,50 @@ class MachineFiles:
         claims = client._verify(inner, MACHINE_FILE_TYP)
         if not isinstance(claims.get("activationId"), str):
             raise InvalidToken("a machine file names its activation", code="MALFORMED")
-        activation = client._stored_activation()
-        expected = machine_id or (activation.machine_id if activation else client.machine_id())
-        if claims.get("machineId") != expected:
+        if claims.get("machineId") != machine_id:
             raise InvalidToken("the machine file is for another machine", code="WRONG_ACTIVATION")
         status_reference(claims)
         return claims
 
     def import_file(self, machine_file: str, *, machine_id: str | None = None) -> License:
         """Verify a machine file (the server's answer to a request, a checkout or a
-        borrow), keep it, and hold its license; the same checks as :meth:`load`."""
-        claims = self.verify(machine_file.strip(), machine_id=machine_id)
+        borrow), keep it, and hold its license; the same checks as :meth:`load`. The
+        machine id it must name defaults to the one this machine's request named."""
+        expected = machine_id or self._expected_machine_id()
+        claims = self.verify(machine_file.strip(), machine_id=expected)
         held = self._hold(claims)
-        self._store(machine_file.strip())
+        self._store(machine_file.strip(), expected)
         return held
 
-    def load(self, *, check_status: bool = True, machine_id: str | None = None) -> License | None:
+    def load(self, *, check_status: bool = True) -> License | None:
         """The kept machine file's license, verified offline (``None`` without one).
         With ``check_status``, the status list is fetched when the server can be reached
         (else the last one kept is used): a file whose bit is set is refused
-        (:class:`LicenseRevoked`, ``FILE_REVOKED``) and forgotten."""
-        machine_file = self._stored()
-        if machine_file is None:
+        (:class:`LicenseRevoked`, ``FILE_REVOKED``)."""
+        kept = self._stored()
+        if kept is None:
             return None
-        claims = self.verify(machine_file, machine_id=machine_id)
+        claims = self.verify(kept[0], machine_id=kept[1])
         if check_status:
             self._check_status(claims, fetch=self._client.discovery.online)
         return self._hold(claims)
 
     def _hold(self, claims: dict[str, Any]) -> License:
+        """Hold the license of a verified file, unless the status list kept here has its
+        bit set. A refusal of an earlier list is lifted once a newer one clears the bit; a
+        refusal by the server (a heartbeat told ``REVOKED``) stays."""
         client = self._client
         held = client._license_of(claims)
         uri, index = status_reference(claims)
         kept = self._kept_list(uri)
         if kept is not None and kept.revoked(index):
             self._revoked(held.license_id)
+        with client._lock:
+            standing = client._standings[held.license_id]
+            if standing.lost is not None and standing.lost.code == FILE_REVOKED:
+                standing.lost = None
         held.check()
         with client._lock:
-            client._standings[held.license_id].lost = None
             client._license, client._loss = held, None
         return held
 
@@ -276,10 +303,10 @@ class MachineFiles:
         """Fetch the status list of the kept file now and keep it; raises
         :class:`LicenseRevoked` (``FILE_REVOKED``) when the file's bit is set,
         :class:`NetworkError` when the server cannot be reached. ``None`` without a file."""
-        machine_file = self._stored()
-        if machine_file is None:
+        kept = self._stored()
+        if kept is None:
             return None
-        return self._check_status(self.verify(machine_file), fetch=True)
+        return self._check_status(self.verify(kept[0], machine_id=kept[1]), fetch=True)
 
     def _check_status(self, claims: Mapping[str, Any], *, fetch: bool) -> StatusList | None:
         uri, index = status_reference(claims)
@@ -348,9 +375,10 @@ class MachineFiles:
         return fetched
 
     def _revoked(self, license_id: str) -> None:
-        self._delete()
+        """The file's bit is set: refuse it (it is kept: a suspension lifted later clears
+        the bit, and the next list fetched says so)."""
         reason = LicenseRevoked(
-            "the machine file was revoked (its status list bit is set)", code="FILE_REVOKED"
+            "the machine file was revoked (its status list bit is set)", code=FILE_REVOKED
         )
         self._client._lose(license_id, reason, forget=False)
         raise reason
@@ -365,14 +393,20 @@ class MachineFiles:
         the answer is imported). Carry the request to a machine with connectivity."""
         client = self._client
         key_claims = client.verify_license_key(key_token).claims
-        return activation_request(
+        machine_id = client.machine_id(machine_id)
+        request = activation_request(
             key_token=key_token,
-            machine_id=client.machine_id(machine_id),
+            machine_id=machine_id,
             product=str(key_claims["aud"]),
             key=self._key(create=True),
             now=client.guard.check(),
             region=region,
         )
+        if client.storage is not None:
+            client.storage.write_json(
+                self._name("offline-request", "json"), {"machineId": machine_id}
+            )
+        return request
 
     def deactivation_proof(self) -> str:
         """Delete the kept file and write the proof that frees its seat (submit it with
@@ -384,10 +418,10 @@ class MachineFiles:
 
     def _proof(self, typ: str) -> tuple[str, str]:
         """A proof for the kept file's activation, and its license id."""
-        machine_file = self._stored()
-        if machine_file is None:
+        kept = self._stored()
+        if kept is None:
             raise ConfigurationError("no machine file is kept here", code="NO_MACHINE_FILE")
-        claims = self.verify(machine_file)
+        claims = self.verify(kept[0], machine_id=kept[1])
         proof = seat_proof(
             license_id=str(claims["sub"]),
             activation_id=str(claims["activationId"]),
