@@ -35,8 +35,9 @@ PATTERNS = (
     re.compile(rf"\(\s*[1-5]\d\d,\s*{_CODE}"),
     re.compile(rf"\b[1-5]\d\d:\s*{_CODE}"),
 )
-#: Why a license key or machine token did not verify: the code of a refused key (a
-#: bearer token's reason stays in its detail: that problem's code is INVALID_TOKEN).
+#: Why a license key or machine token did not verify (``tokens/`` and the JOSE helpers,
+#: ``jose.py``): the code of a refused key (a bearer token's reason stays in its detail:
+#: that problem's code is INVALID_TOKEN).
 TOKEN_ERROR = re.compile(rf"\bTokenError\(\s*{_CODE}")
 #: Why a license is not usable (``rules.standing``): a refused key's code; VALID is none.
 STANDING = {
@@ -51,7 +52,8 @@ def codes_in_source() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in SOURCES:
         text = path.read_text(encoding="utf-8")
-        patterns = (*PATTERNS, TOKEN_ERROR) if path.parent.name == "tokens" else PATTERNS
+        verifies = path.parent.name == "tokens" or path == LAYER / "jose.py"
+        patterns = (*PATTERNS, TOKEN_ERROR) if verifies else PATTERNS
         for pattern in patterns:
             for code in pattern.findall(text):
                 found.setdefault(code, set()).add(str(path.relative_to(ROOT)))
