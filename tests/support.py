@@ -16,7 +16,10 @@ from typing import Any
 from jwcrypto import jwk, jwt
 from licensing_core.routes import Route, match
 
+from tests import table_grants
+
 ROOT = Path(__file__).resolve().parents[1]
+table_grants.install()
 
 
 @dataclass
@@ -59,12 +62,14 @@ def unsigned_token(**claims: Any) -> str:
 
 @cache
 def load_handler(function: str) -> ModuleType:
-    """Import ``functions/<function>/handler.py`` as Lambda would (by file)."""
+    """Import ``functions/<function>/handler.py`` as Lambda would (by file). Its handler
+    may touch only the tables its row grants (:mod:`tests.table_grants`)."""
     path = ROOT / "functions" / function / "handler.py"
     spec = importlib.util.spec_from_file_location(f"functions.{function}.handler", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    vars(module)["handler"] = table_grants.attributed(function, vars(module)["handler"])
     return module
 
 

@@ -18,6 +18,7 @@ from moto import mock_aws
 from local.aws import with_mfa
 from local.streams import StreamCursor, trim
 from tests.support import Response, invoke
+from tests.table_grants import pytest_sessionfinish, pytest_terminal_summary  # noqa: F401 (hooks)
 
 PASSWORD = "Correct-horse-battery-9"
 

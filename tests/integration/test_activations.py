@@ -23,6 +23,7 @@ from licensing_core.store.models import (
     UniqueRecord,
 )
 
+from tests import table_grants
 from tests.support import Response, invoke
 
 Admin = Callable[..., Response]
@@ -206,7 +207,9 @@ def test_a_revocation_racing_a_heartbeat_wins(
 
     def sign_then_revoke(*args: Any) -> Any:
         token = original(*args)
-        LicenseRecord.get(issued["licenseId"]).update(actions=[LicenseRecord.status.set("revoked")])
+        with table_grants.elsewhere():
+            license = LicenseRecord.get(issued["licenseId"])
+            license.update(actions=[LicenseRecord.status.set("revoked")])
         return token
 
     monkeypatch.setattr(activations, "_machine_token", sign_then_revoke)

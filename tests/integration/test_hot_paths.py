@@ -22,6 +22,7 @@ from licensing_core.store.models import (
     TierRecord,
 )
 
+from tests import table_grants
 from tests.support import Response, invoke
 
 Admin = Callable[..., Response]
@@ -130,16 +131,17 @@ def test_a_change_racing_a_heartbeat_wins_and_is_named(
 
     def sign_then_change(*args: Any) -> Any:
         token = original(*args)
-        if change == "deactivate identity":
-            customer = CustomerRecord.get(issued["customerId"])
-            customer.update(actions=[CustomerRecord.status.set("deactivated")])
-        elif change == "delete identity":
-            CustomerRecord.get(issued["customerId"]).delete()
-        elif change == "suspend license":
-            license = LicenseRecord.get(issued["licenseId"])
-            license.update(actions=[LicenseRecord.status.set("suspended")])
-        else:
-            invoke("POST", "/license-activations/deactivate", body={"clientId": client_id})
+        with table_grants.elsewhere():
+            if change == "deactivate identity":
+                customer = CustomerRecord.get(issued["customerId"])
+                customer.update(actions=[CustomerRecord.status.set("deactivated")])
+            elif change == "delete identity":
+                CustomerRecord.get(issued["customerId"]).delete()
+            elif change == "suspend license":
+                license = LicenseRecord.get(issued["licenseId"])
+                license.update(actions=[LicenseRecord.status.set("suspended")])
+            else:
+                invoke("POST", "/license-activations/deactivate", body={"clientId": client_id})
         return token
 
     monkeypatch.setattr(activations, "_machine_token", sign_then_change)
