@@ -119,7 +119,8 @@ class EmbeddedAws:
     """A moto server (every service, including DynamoDB, Cognito IdP and KMS) bound to
     127.0.0.1 on ``port`` (0: any free port), in a daemon thread of this process.
     Requests are served one at a time (see :class:`_OneAtATime`); transactions back up
-    only the items they name (:func:`local.dynamodb.narrow_transactions`) and model
+    only the items they name (:func:`local.dynamodb.narrow_transactions`), queries look
+    only at the items they can match (:func:`local.dynamodb.indexed_queries`) and model
     instances are not tracked (:func:`forget_model_instances`), so neither the time nor
     the memory of a write grows with the data."""
 
@@ -149,6 +150,7 @@ class EmbeddedAws:
         logging.getLogger("botocore.credentials").setLevel(logging.WARNING)
         forget_model_instances()
         dynamodb.narrow_transactions(self.dynamodb)
+        dynamodb.indexed_queries(self.dynamodb)
         self._server.start()
         wsgi_server = self._server._server  # the werkzeug server; no request has come yet
         if wsgi_server is not None:

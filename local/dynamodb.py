@@ -7,10 +7,14 @@ every write copied more than the last (seconds, and gigabytes, after some thousa
 conditions, cancellation reasons) and replaces only that backup: the items the
 transaction names are copied before it runs and put back, or removed, if it fails.
 
+moto also answers every Query by sorting the whole table; :func:`indexed_queries`
+hands its query code only the items it can match (the partition, or those a secondary
+index files under the asked value), kept up to date by every write.
+
 :class:`WriteLog` records which items each request wrote, so that
 :mod:`local.persistence` stores their new images.
 
-Both patch one backend instance, never moto's classes: moto used elsewhere in the
+All patch one backend instance, never moto's classes: moto used elsewhere in the
 process (``mock_aws`` in tests) keeps its own behaviour.
 """
 
@@ -19,7 +23,8 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -32,6 +37,8 @@ from moto.dynamodb.models.table import Table
 
 #: DynamoDB JSON: attribute name -> {type: value}.
 Attributes = Mapping[str, Any]
+#: An item's place: its table, hash key and range key.
+ItemKey = tuple[Table, DynamoType, DynamoType | None]
 
 
 def backend(account_id: str, region: str) -> DynamoDBBackend:
@@ -93,15 +100,15 @@ def place_item(
             items.pop(hash_value, None)
         else:
             items[hash_value] = item
-        return
-    if item is not None:
+    elif item is not None:
         items[hash_value][range_value] = item
-        return
-    partition = items.get(hash_value)
-    if partition is not None:
-        partition.pop(range_value, None)
-        if not partition:
-            del items[hash_value]
+    else:
+        partition = items.get(hash_value)
+        if partition is not None:
+            partition.pop(range_value, None)
+            if not partition:
+                del items[hash_value]
+    _refile((table, hash_value, range_value))
 
 
 def load_item(table: Table, attributes: Attributes) -> None:
@@ -200,6 +207,174 @@ def narrow_transactions(db: DynamoDBBackend) -> None:
     db.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+# --- Queries -----------------------------------------------------------------------------
+#
+# moto answers every Query by sorting every item of the table and keeping those under the
+# asked key: on a table that grows with each write (licenses, activations), each Query
+# costs more than the last. Here moto's query code runs as it is, on the items it can
+# match instead: the partition, or for a secondary index the items filed under the asked
+# value of its hash attribute.
+
+_SCALARS = frozenset({"S", "N", "B"})
+
+
+def _in_table_order(items: Iterable[Item]) -> list[Item]:
+    """``items`` in the order of ``Table.all_items``."""
+    return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+
+def _every_item(table: Table) -> Iterator[Item]:
+    partitions: Iterable[Any] = table.items.values()  # Items, or {range: Item}
+    for partition in partitions:
+        yield from partition.values() if table.range_key_attr else [partition]
+
+
+class _Postings:
+    """The items one secondary index files under each value of its hash attribute."""
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+        self.keys: dict[DynamoType, dict[str, tuple[DynamoType, DynamoType | None]]] = {}
+        self._filed: dict[str, DynamoType] = {}
+
+    def file(
+        self, hash_value: DynamoType, range_value: DynamoType | None, item: Item | None
+    ) -> None:
+        text = key_text(hash_value, range_value)
+        value = item.attrs.get(self.attribute) if item is not None else None
+        old = self._filed.pop(text, None)
+        if old is not None:
+            filed = self.keys[old]
+            del filed[text]
+            if not filed:
+                del self.keys[old]
+        if value is not None and value.type in _SCALARS:  # no index holds other types
+            self.keys.setdefault(value, {})[text] = (hash_value, range_value)
+            self._filed[text] = value
+
+
+class _Indexes:
+    """The postings of a table's secondary indexes (those with one hash attribute)."""
+
+    def __init__(self, table: Table) -> None:
+        self.postings: dict[str, _Postings] = {}
+        for index in table.all_indexes():
+            hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+            if len(hashes) == 1:
+                self.postings[index.name] = _Postings(hashes[0])
+        for item in _every_item(table):
+            self.file(item.hash_key, item.range_key, item)
+
+    def file(
+        self, hash_value: DynamoType, range_value: DynamoType | None, item: Item | None
+    ) -> None:
+        for postings in self.postings.values():
+            postings.file(hash_value, range_value, item)
+
+
+#: Built at a table's first Query on an index, kept up to date by every write after.
+_INDEXES: weakref.WeakKeyDictionary[Table, _Indexes] = weakref.WeakKeyDictionary()
+
+
+def _refile(key: ItemKey) -> None:
+    table, hash_value, range_value = key
+    indexes = _INDEXES.get(table)
+    if indexes is not None:
+        indexes.file(hash_value, range_value, current_item(table, hash_value, range_value))
+
+
+def _candidates(
+    table: Table,
+    hash_key: Attributes | None,
+    index_name: str | None,
+    conditions: Sequence[tuple[str, Attributes]] | None,
+) -> list[Item] | None:
+    """The items a Query can match, in table order; None: let moto look at them all."""
+    if not index_name:
+        if not hash_key:
+            return None
+        partition: Any = table.items.get(DynamoType(dict(hash_key)))
+        if partition is None:
+            return []
+        return _in_table_order(partition.values() if table.range_key_attr else [partition])
+    if not conditions or len(conditions) != 1:
+        return None
+    indexes = _INDEXES.get(table)
+    if indexes is None:
+        indexes = _INDEXES[table] = _Indexes(table)
+    postings = indexes.postings.get(index_name)
+    attribute, value = conditions[0]
+    if postings is None or postings.attribute != attribute:
+        return None
+    found = postings.keys.get(DynamoType(dict(value)), {}).values()
+    return _in_table_order(
+        item for item in (current_item(table, *key) for key in found) if item is not None
+    )
+
+
+#: Calls that change items or indexes other than through PutItem, UpdateItem, DeleteItem:
+#: the postings are built again at the next Query.
+_UNTRACKED = (
+    "execute_statement",
+    "execute_transaction",
+    "batch_execute_statement",
+    "update_table",
+    "delete_table",
+    "restore_table_from_backup",
+    "restore_table_to_point_in_time",
+    "import_table",
+)
+
+
+def indexed_queries(db: DynamoDBBackend) -> None:
+    """Make ``db``'s Query look only at the items it can match."""
+    query: Callable[..., Any] = db.query
+
+    def narrow_query(
+        table_name: str,
+        hash_key: Attributes | None,
+        *args: Any,
+        index_name: str | None = None,
+        hash_key_conditions: Sequence[tuple[str, Attributes]] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        def run() -> Any:
+            return query(
+                table_name,
+                hash_key,
+                *args,
+                index_name=index_name,
+                hash_key_conditions=hash_key_conditions,
+                **kwargs,
+            )
+
+        table = _table(db, table_name)
+        found = (
+            None if table is None else _candidates(table, hash_key, index_name, hash_key_conditions)
+        )
+        if table is None or found is None:
+            return run()
+        vars(table)["all_items"] = lambda: found
+        try:
+            return run()
+        finally:
+            vars(table).pop("all_items", None)
+
+    def forgetting(call: Callable[..., Any]) -> Callable[..., Any]:
+        def forget_after(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return call(*args, **kwargs)
+            finally:
+                _INDEXES.clear()
+
+        return forget_after
+
+    db.query = narrow_query  # type: ignore[method-assign,assignment]
+    after_item_writes(db, _refile)
+    for name in _UNTRACKED:
+        setattr(db, name, forgetting(getattr(db, name)))
+
+
 # --- What each request wrote ---------------------------------------------------------
 
 
@@ -212,43 +387,54 @@ class Written:
     attributes: dict[str, Any] | None
 
 
+def after_item_writes(db: DynamoDBBackend, callback: Callable[[ItemKey], None]) -> None:
+    """Call ``callback((table, hash, range))`` after each PutItem, UpdateItem and
+    DeleteItem through ``db``, and so after each write of a BatchWriteItem or a
+    TransactWriteItems (moto makes them of those), whether or not it succeeded."""
+    put_item, update_item, delete_item = db.put_item, db.update_item, db.delete_item
+
+    def noted(table_name: str, attributes: Attributes) -> None:
+        table = _table(db, table_name)
+        key = _key_values(table, attributes) if table is not None else None
+        if table is not None and key is not None:
+            callback((table, *key))
+
+    def put(table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+        try:
+            return put_item(table_name, item_attrs, *args, **kwargs)
+        finally:
+            noted(table_name, item_attrs)
+
+    def update(table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
+        try:
+            return update_item(table_name, key, *args, **kwargs)
+        finally:
+            noted(table_name, key)
+
+    def delete(table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Item | None:
+        try:
+            return delete_item(table_name, key, *args, **kwargs)
+        finally:
+            noted(table_name, key)
+
+    db.put_item = put  # type: ignore[method-assign]
+    db.update_item = update  # type: ignore[method-assign]
+    db.delete_item = delete  # type: ignore[method-assign]
+
+
 class WriteLog:
-    """The items written through ``db`` (PutItem, UpdateItem, DeleteItem, and the
-    BatchWriteItem and TransactWriteItems made of them) since the last :meth:`drain`."""
+    """The items written through ``db`` since the last :meth:`drain`."""
 
     def __init__(self, db: DynamoDBBackend) -> None:
         self.db = db
-        self._keys: dict[tuple[str, str], tuple[Table, DynamoType, DynamoType | None]] = {}
+        self._keys: dict[tuple[str, str], ItemKey] = {}
 
     def install(self) -> None:
-        db = self.db
-        put_item, update_item, delete_item = db.put_item, db.update_item, db.delete_item
+        after_item_writes(self.db, self._note)
 
-        def logged_put(
-            table_name: str, item_attrs: dict[str, Any], *args: Any, **kwargs: Any
-        ) -> Item:
-            self._note(table_name, item_attrs)
-            return put_item(table_name, item_attrs, *args, **kwargs)
-
-        def logged_update(table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Item:
-            self._note(table_name, key)
-            return update_item(table_name, key, *args, **kwargs)
-
-        def logged_delete(
-            table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any
-        ) -> Item | None:
-            self._note(table_name, key)
-            return delete_item(table_name, key, *args, **kwargs)
-
-        db.put_item = logged_put  # type: ignore[method-assign]
-        db.update_item = logged_update  # type: ignore[method-assign]
-        db.delete_item = logged_delete  # type: ignore[method-assign]
-
-    def _note(self, table_name: str, attributes: Attributes) -> None:
-        table = _table(self.db, table_name)
-        key = _key_values(table, attributes) if table is not None else None
-        if table is not None and key is not None:
-            self._keys[(table.name, key_text(*key))] = (table, *key)
+    def _note(self, key: ItemKey) -> None:
+        table, hash_value, range_value = key
+        self._keys[(table.name, key_text(hash_value, range_value))] = key
 
     def drain(self) -> list[Written]:
         """The current image of every item written since the last call."""

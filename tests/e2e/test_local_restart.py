@@ -8,6 +8,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,5 +244,5 @@ def test_ctrl_c_with_ten_thousand_writes_of_data_returns_promptly(tmp_path: Path
     started = time.monotonic()
     assert server.stop() == 0, server.output()
     assert time.monotonic() - started < STOP_SECONDS
-    with sqlite3.connect(server.data_dir / STORE_FILE) as store:  # every batch reached it
+    with closing(sqlite3.connect(server.data_dir / STORE_FILE)) as store:  # every batch reached it
         assert store.execute("SELECT COUNT(*) FROM items").fetchone()[0] == held

@@ -33,18 +33,34 @@ def _n(value: int) -> dict[str, str]:
 
 
 def create_table(
-    db: DynamoDBBackend, name: str, *keys: str, key_type: str = "S", stream: bool = False
+    db: DynamoDBBackend,
+    name: str,
+    *keys: str,
+    key_type: str = "S",
+    stream: bool = False,
+    indexes: dict[str, tuple[str, ...]] | None = None,
 ) -> None:
-    """A table keyed by ``keys`` (hash, then range), as CreateTable makes it."""
+    """A table keyed by ``keys`` (hash, then range), with global secondary ``indexes``
+    (name -> their keys), as CreateTable makes it."""
+
+    def schema(names: tuple[str, ...]) -> list[dict[str, str]]:
+        kinds = ("HASH", "RANGE")
+        return [{"AttributeName": n, "KeyType": k} for n, k in zip(names, kinds, strict=False)]
+
+    attributes = {key for names in [keys, *(indexes or {}).values()] for key in names}
     db.create_table(
         name,
-        schema=[
-            {"AttributeName": key, "KeyType": kind}
-            for key, kind in zip(keys, ("HASH", "RANGE"), strict=False)
-        ],
+        schema=schema(keys),
         throughput=None,
-        attr=[{"AttributeName": key, "AttributeType": key_type} for key in keys],
-        global_indexes=None,
+        attr=[{"AttributeName": key, "AttributeType": key_type} for key in sorted(attributes)],
+        global_indexes=[
+            {
+                "IndexName": index,
+                "KeySchema": schema(names),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, names in (indexes or {}).items()
+        ],
         indexes=None,
         streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"} if stream else None,
         billing_mode="PAY_PER_REQUEST",
