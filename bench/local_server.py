@@ -81,7 +81,7 @@ class Growth:
     @property
     def kb_per_write(self) -> float:
         """RSS growth per write over the second half of the run (past the warm-up)."""
-        half = self.checkpoints[len(self.checkpoints) // 2]
+        half = self.checkpoints[(len(self.checkpoints) - 1) // 2]
         last = self.checkpoints[-1]
         return (last.rss_mb - half.rss_mb) * 1024 / max(1, last.writes - half.writes)
 
@@ -539,17 +539,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 writes, 10,000 audit records")
     parser.add_argument("--iterations", type=int, default=None, help="latency cycles (default 200)")
     parser.add_argument("--no-write", action="store_true", help="print, write no file")
+    parser.add_argument(
+        "--render", action="store_true", help="measure nothing: the section from the saved figures"
+    )
     args = parser.parse_args(argv)
     writes = (1_000,) if args.quick else BIG_WRITES if args.big else WRITES
-    figures = run(
-        writes,
-        10_000 if args.quick else AUDIT_RECORDS,
-        args.iterations or (30 if args.quick else 200),
-        log=lambda message: print(message, flush=True),
+    figures = (
+        Figures.load()
+        if args.render
+        else run(
+            writes,
+            10_000 if args.quick else AUDIT_RECORDS,
+            args.iterations or (30 if args.quick else 200),
+            log=lambda message: print(message, flush=True),
+        )
     )
     print("\n".join(markdown(figures)))
     if not args.no_write:
-        if not args.quick:
+        if not (args.quick or args.render):
             figures.save()
         RESULTS.write_text(replace_section(RESULTS.read_text(), SECTION, markdown(figures)))
         print(f"\nwritten: {FIGURES.name}, the section of {RESULTS.name}")
