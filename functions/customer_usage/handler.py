@@ -7,4 +7,4 @@ from licensing_core.services import usage
 
 @endpoint("customer_usage")
 def handler(request: Request[None]) -> UsageList:
-    return usage.for_customer(request.path["customerId"])
+    return usage.for_customer(request.path["customerId"], request.query)

@@ -8,4 +8,4 @@ from licensing_core.services import usage
 @endpoint("user_usage")
 def handler(request: Request[None]) -> UsageList:
     assert request.principal is not None  # an END_USER route: always authenticated
-    return usage.for_caller(request.principal.subject)
+    return usage.for_caller(request.principal.subject, request.query)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from licensing_core.routes import CONSUMERS, StreamConsumer
 
 from cdk.paths import FUNCTIONS_DIR
 from cdk.specs import CLAIM_EXPIRY, DEFAULT_TRIGGERS, default_jobs
@@ -73,16 +74,26 @@ def test_identity_triggers_are_wired_when_their_handler_exists(assembly: CloudAs
 # --- The outbox: the audit table's stream and its publisher ------------------------------
 
 
+def _consumers(assembly: CloudAssembly) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Consumer (``routes.CONSUMERS``) -> its function id and its event source mapping's
+    properties."""
+    found = {}
+    for mapping_id in assembly.resources("AWS::Lambda::EventSourceMapping"):
+        mapping = assembly.properties(mapping_id)
+        (function_id,) = set(references(mapping["FunctionName"]))
+        tree = file_tree(assembly.code_dir(function_id))
+        (name,) = [c.function for c in CONSUMERS if file_tree(FUNCTIONS_DIR / c.function) == tree]
+        found[name] = (function_id, mapping)
+    assert set(found) == {c.function for c in CONSUMERS}
+    return found
+
+
 def _publisher(assembly: CloudAssembly) -> tuple[str, dict[str, Any]]:
     """The publisher's function id and its event source mapping's properties."""
-    (mapping_id,) = assembly.resources("AWS::Lambda::EventSourceMapping")
-    mapping = assembly.properties(mapping_id)
-    (function_id,) = set(references(mapping["FunctionName"]))
-    assert file_tree(assembly.code_dir(function_id)) == file_tree(FUNCTIONS_DIR / "publish_events")
-    return function_id, mapping
+    return _consumers(assembly)["publish_events"]
 
 
-def test_the_audit_table_streams_every_new_record(
+def test_the_audit_and_usage_tables_stream_their_changes(
     assembly: CloudAssembly, table_ids: dict[str, str]
 ) -> None:
     streaming = {
@@ -90,35 +101,51 @@ def test_the_audit_table_streams_every_new_record(
         for table_id, table in assembly.resources("AWS::DynamoDB::Table").items()
         if "StreamSpecification" in table["Properties"]
     }
-    assert streaming == {table_ids["audit"]}
+    assert streaming == {table_ids["audit"], table_ids["usage"]}
     audit = assembly.properties(table_ids["audit"])
     assert audit["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    usage = assembly.properties(table_ids["usage"])  # a counter's increase: new - old
+    assert usage["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
-def test_the_publisher_reads_the_stream_retrying_only_what_failed(
-    assembly: CloudAssembly, table_ids: dict[str, str]
+@pytest.mark.parametrize("consumer", CONSUMERS, ids=lambda consumer: consumer.function)
+def test_each_consumer_reads_its_stream_retrying_only_what_failed(
+    assembly: CloudAssembly, table_ids: dict[str, str], consumer: StreamConsumer
 ) -> None:
-    function_id, mapping = _publisher(assembly)
-    assert set(references(mapping["EventSourceArn"])) == {table_ids["audit"]}
+    function_id, mapping = _consumers(assembly)[consumer.function]
+    stream = table_ids[consumer.stream]
+    assert set(references(mapping["EventSourceArn"])) == {stream}
     assert mapping["EventSourceArn"]["Fn::GetAtt"][1] == "StreamArn"
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == 10
     assert mapping["MaximumRecordAgeInSeconds"] == 86400
     assert mapping["StartingPosition"] == "TRIM_HORIZON"
-    (queue_id,) = assembly.resources("AWS::SQS::Queue")
     destination = mapping["DestinationConfig"]["OnFailure"]["Destination"]
-    assert set(references(destination)) == {queue_id}
+    (queue_id,) = set(references(destination))
+    others = [m for name, (_, m) in _consumers(assembly).items() if name != consumer.function]
+    assert all(queue_id not in set(references(m["DestinationConfig"])) for m in others)
     queue = assembly.properties(queue_id)
     assert queue["SqsManagedSseEnabled"] is True
     assert queue["MessageRetentionPeriod"] == 14 * 86400
-    stream_actions = grants(assembly, function_id, "dynamodb")
-    assert set(stream_actions) == {table_ids["audit"]}
-    assert stream_actions[table_ids["audit"]] >= {
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-    }
-    assert not {a for a in stream_actions[table_ids["audit"]] if "Item" in a or "Query" in a}
+    granted = grants(assembly, function_id, "dynamodb")
+    assert set(granted) == {stream} | {table_ids[name] for name, _ in consumer.tables}
+    assert granted[stream] >= {"dynamodb:GetRecords", "dynamodb:GetShardIterator"}
+    if consumer.stream not in dict(consumer.tables):  # the stream only, not its items
+        assert not {a for a in granted[stream] if "Item" in a or "Query" in a}
+
+
+def test_the_rollup_consumers_write_the_statistics_only(
+    assembly: CloudAssembly, table_ids: dict[str, str]
+) -> None:
+    consumers = _consumers(assembly)
+    for name, stream in (("rollup_stats", "audit"), ("rollup_usage", "usage")):
+        function_id, mapping = consumers[name]
+        assert set(references(mapping["EventSourceArn"])) == {table_ids[stream]}
+        granted = grants(assembly, function_id, "dynamodb")
+        assert set(granted) == {table_ids[stream], table_ids["stats"]}
+        assert {"dynamodb:UpdateItem", "dynamodb:BatchGetItem"} <= granted[table_ids["stats"]]
+        assert not grants(assembly, function_id, "events")
 
 
 def test_only_the_publisher_may_put_events(assembly: CloudAssembly) -> None:
@@ -134,15 +161,18 @@ def test_only_the_publisher_may_put_events(assembly: CloudAssembly) -> None:
     assert assembly.environment(function_id)["LICENSING_EVENT_BUS"] == {"Ref": bus}
 
 
-def test_an_alarm_watches_the_dead_letters(assembly: CloudAssembly) -> None:
-    (queue_id,) = assembly.resources("AWS::SQS::Queue")
+def test_an_alarm_watches_each_consumers_dead_letters(assembly: CloudAssembly) -> None:
+    queues = set(assembly.resources("AWS::SQS::Queue"))
+    assert len(queues) == len(CONSUMERS)
     watching = [
         alarm["Properties"]
         for alarm in assembly.resources("AWS::CloudWatch::Alarm").values()
         if alarm["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
     ]
-    (alarm,) = watching
-    (dimension,) = alarm["Dimensions"]
-    assert set(references(dimension["Value"])) == {queue_id}
-    assert alarm["Threshold"] == 1
-    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    watched = []
+    for alarm in watching:
+        (dimension,) = alarm["Dimensions"]
+        watched.extend(references(dimension["Value"]))
+        assert alarm["Threshold"] == 1
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert sorted(watched) == sorted(queues)

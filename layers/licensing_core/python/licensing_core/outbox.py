@@ -38,7 +38,11 @@ Consumer = Callable[[Sequence[Committed]], Collection[str]]
 def consume(event: Mapping[str, Any], consumer: Consumer) -> dict[str, Any]:
     """Run ``consumer`` over a stream event's new audit records; the partial batch
     response names the first failed record (Lambda retries from there)."""
-    failed = set(consumer(list(committed(event.get("Records") or ()))))
+    return batch_response(consumer(list(committed(event.get("Records") or ()))))
+
+
+def batch_response(failed: Collection[str]) -> dict[str, Any]:
+    """Lambda's partial batch response: retry from the first failed sequence number."""
     if not failed:
         return {"batchItemFailures": []}
     first = min(failed, key=int)

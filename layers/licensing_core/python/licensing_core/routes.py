@@ -288,8 +288,19 @@ ROUTES: tuple[Route, ...] = (
           + _rw("usage", "audit"),
           signing_key="verify", statuses=(403, 404, 410, 429), tag="identity"),
     Route("GET", "/customers/{customerId}/usage", "customer_usage",
-          "An identity's usage counters", A, response=s.UsageList,
+          "An identity's usage counters: this period's and, with periods, earlier ones'", A,
+          query=s.UsageQuery, response=s.UsageList,
           tables=_ro("customers", "usage"), tenant_admins=True, tag="identity"),
+    # Statistics (the rollup of services/rollup.py)
+    Route("GET", "/stats", "stats_series",
+          "Daily activations, deactivations, reclaimed seats, licenses issued, revoked and "
+          "suspended, active machines and usage by meter", A,
+          query=s.StatsQuery, response=s.StatsSeries, tables=_ro("stats", "products", "tenants"),
+          tenant_admins=True, tag="stats"),
+    Route("GET", "/stats/summary", "stats_summary",
+          "Licenses by status and tier, active machines and seats, now", A,
+          query=s.StatsScope, response=s.StatsSummary,
+          tables=_ro("stats", "products", "tenants", "tiers"), tenant_admins=True, tag="stats"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
           response=s.JwkSet, signing_key="verify", tag="discovery"),
@@ -325,7 +336,8 @@ ROUTES: tuple[Route, ...] = (
           + _rw("claims", "customers", "uniques", "licenses", "audit"),
           signing_key="sign", statuses=(404, 410), people_only=True, tag="self-service"),
     Route("GET", "/user/usage", "user_usage", "Your own usage counters", U,
-          response=s.UsageList, tables=_ro("uniques", "usage"), tag="self-service"),
+          query=s.UsageQuery, response=s.UsageList, tables=_ro("uniques", "usage"),
+          tag="self-service"),
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
           query=s.PageQuery, response=s.LicensePage,
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
@@ -409,6 +421,20 @@ CONSUMERS: tuple[StreamConsumer, ...] = (
         "those of a license or identity whose standing changed (services/status_lists.py)",
         stream="audit",
         tables=_ro("licenses", "customers", "activations") + _rw("status_lists"),
+    ),
+    StreamConsumer(
+        "rollup_stats",
+        "Count activations, deactivations, reclaimed seats and license changes into the "
+        "statistics (once per audit record, however often delivered)",
+        stream="audit",
+        tables=_rw("stats"),
+    ),
+    StreamConsumer(
+        "rollup_usage",
+        "Count each usage counter's increase into the statistics, by meter and day (once "
+        "per change)",
+        stream="usage",
+        tables=_rw("stats"),
     ),
 )
 

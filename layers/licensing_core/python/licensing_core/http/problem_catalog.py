@@ -252,6 +252,16 @@ CATALOG: Mapping[str, ProblemType] = {
     "UNKNOWN_METER": _p("Unknown meter", 422, explanation="""
         The license's tier has no quota with this meter name; the meters member lists those
         it has."""),
+    # Statistics
+    "INVALID_RANGE": _p("Invalid range", 422, explanation="""
+        The statistics' from day is after their to day, or to is after today. Days are UTC
+        calendar days written YYYY-MM-DD; ask for a range that has already begun."""),
+    "RANGE_TOO_LONG": _p("Range too long", 422, explanation="""
+        One request reads at most the number of days in the maxDays member. Ask for a
+        shorter range, or for several ranges one after the other."""),
+    "RANGE_TOO_OLD": _p("Range too old", 422, explanation="""
+        The statistics keep daily points for 400 days; the oldest member names the first day
+        still kept. Ask for a range that starts on or after it."""),
     "FEATURE_NOT_LICENSED": _p("Feature not licensed", 400, explanation="""
         The license's tier does not include this feature. Upgrade to a tier that includes
         it."""),

@@ -54,7 +54,7 @@ def require_owned(tenant: str, path: Mapping[str, str]) -> None:
 
 
 def require_owned_by_body(tenant: str, body: BaseModel) -> None:
-    """Refuse, as a reference to nothing (422), a body id of another tenant."""
+    """Refuse, as a reference to nothing (422), a body (or query) id of another tenant."""
     for name, field in body_ids(type(body)).items():
         value = getattr(body, field)
         if isinstance(value, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from licensing_core import schemas
 from licensing_core.domain.errors import Gone, ValidationFailed
@@ -27,6 +27,15 @@ def period_of(kind: str, now: datetime) -> tuple[str, datetime]:
     first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     following = first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1)
     return first.strftime("%Y-%m"), following
+
+
+def recent_periods(kind: str, now: datetime, count: int) -> list[str]:
+    """The keys of the current period of ``kind`` and of the ``count - 1`` before it,
+    newest first."""
+    if kind == "day":
+        return [(now.date() - timedelta(days=back)).isoformat() for back in range(count)]
+    month = now.year * 12 + now.month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(month, month - count, -1)]
 
 
 def _holder(body: schemas.UsageReport, now: datetime) -> tuple[LicenseRecord, CustomerRecord]:
@@ -54,6 +63,7 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
     period, ends = period_of(quota.get("period", "month"), now)
     counter = store.Counter(
         license_id=license.license_id,
+        product_id=license.product_id,
         customer_id=customer.customer_id,
         tenant_id=customer.tenant_id,
         meter=body.meter,
@@ -92,18 +102,23 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
     )
 
 
-def for_customer(customer_id: str) -> schemas.UsageList:
+def for_customer(customer_id: str, query: schemas.UsageQuery) -> schemas.UsageList:
     catalog_store.get_customer(customer_id)
-    return _listed(customer_id)
+    return _listed(customer_id, query.periods)
 
 
-def for_caller(subject: str) -> schemas.UsageList:
+def for_caller(subject: str, query: schemas.UsageQuery) -> schemas.UsageList:
     """The usage of the identity bound to the caller's subject (none before it has one)."""
     owner = claims_store.unique_owner(f"SUBJECT#{subject}")
-    return _listed(owner) if owner is not None else schemas.UsageList(items=[])
+    return _listed(owner, query.periods) if owner is not None else schemas.UsageList(items=[])
 
 
-def _listed(customer_id: str) -> schemas.UsageList:
+def _listed(customer_id: str, periods: int) -> schemas.UsageList:
+    """The counters of the current period and the ``periods - 1`` before it, by each
+    meter's own period (months or days), newest first."""
+    now = utcnow()
+    months = recent_periods("month", now, periods)
+    wanted = {*months, *recent_periods("day", now, periods)}
     return schemas.UsageList(
         items=[
             schemas.UsageCounter(
@@ -114,6 +129,7 @@ def _listed(customer_id: str) -> schemas.UsageList:
                 limit=int(r.limit),
                 period_ends_at=r.period_ends_at,
             )
-            for r in store.customer_counters(customer_id)
+            for r in store.customer_counters(customer_id, months[-1])
+            if r.period in wanted
         ]
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import AlreadyExists
 from licensing_core.store.base import get_record
@@ -121,6 +123,18 @@ def insert_tenant(tenant: TenantRecord, transaction: Transaction) -> None:
 
 def get_tenant(tenant_id: str) -> TenantRecord:
     return get_record(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
+
+
+def max_users(tiers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """The seats (``maxUsers``) of each (productId, tierId) that exists."""
+    keys = list(tiers)
+    with storage_errors():
+        return {
+            (tier.product_id, tier.tier_id): int(tier.max_users)
+            for tier in TierRecord.batch_get(
+                keys, attributes_to_get=["product_id", "tier_id", "max_users"]
+            )
+        }
 
 
 def email_unique_key(tenant_id: str, email: str) -> str:

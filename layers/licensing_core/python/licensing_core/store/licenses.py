@@ -50,6 +50,7 @@ def license_fields(record: LicenseRecord) -> dict[str, Any]:
     """The ids every lifecycle event of a license carries (see ``cdk/EVENTS.md``)."""
     return {
         "productId": record.product_id,
+        "tierId": record.tier_id,
         "customerId": record.customer_id,
         "tenantId": record.tenant_id,
     }

@@ -282,6 +282,9 @@ class UsageRecord(StoredModel):
     class Meta:
         table_name = "usage"
         billing_mode = "PAY_PER_REQUEST"
+        #: Each count's change feeds the statistics rollup (``services/rollup.py``): the
+        #: report itself writes nothing more.
+        stream_view_type = "NEW_AND_OLD_IMAGES"
 
     counter_key = UnicodeAttribute(hash_key=True)  # <licenseId>#<meter>
     period = UnicodeAttribute(range_key=True)  # 2026-11 or 2026-11-23
@@ -289,6 +292,8 @@ class UsageRecord(StoredModel):
     customer_id = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
     license_id = UnicodeAttribute()
+    #: For the statistics of the product (set by every report; null on older counters).
+    product_id = UnicodeAttribute(null=True)
     meter = UnicodeAttribute()
     used = NumberAttribute(default=0)
     limit = NumberAttribute()
@@ -414,6 +419,52 @@ class RateLimitRecord(StoredModel):
     expires_ttl = TTLAttribute(null=True)
 
 
+class StatsRecord(StoredModel):
+    """A statistics counter row (``store/stats.py``), raised by ``ADD`` only: the counts of
+    one scope (product and tenant, ``*`` for all) in one shard, for one day
+    (``2026-11-23``), one meter's usage of a day (``2026-11-23#usage#api_calls``), all
+    time (``all``: active machines) or one tier (``tier#<productId>#<tierId>``: licenses
+    by status)."""
+
+    logical_name = "stats"
+
+    class Meta:
+        table_name = "stats"
+        billing_mode = "PAY_PER_REQUEST"
+
+    bucket = UnicodeAttribute(hash_key=True)  # <productId|*>|<tenantId|*>|<shard>
+    row = UnicodeAttribute(range_key=True)
+    activations = NumberAttribute(null=True)
+    deactivations = NumberAttribute(null=True)
+    reclaimed = NumberAttribute(null=True)
+    issued = NumberAttribute(null=True)
+    revoked = NumberAttribute(null=True)
+    suspended = NumberAttribute(null=True)
+    #: Day rows: net machines activated that day; ``all``: machines active now.
+    machines = NumberAttribute(null=True)
+    quantity = NumberAttribute(null=True)
+    licenses_active = NumberAttribute(null=True)
+    licenses_suspended = NumberAttribute(null=True)
+    licenses_revoked = NumberAttribute(null=True)
+    #: Day rows only: they outlive their retention a little, then go.
+    expires_ttl = TTLAttribute(null=True)
+
+
+class StatsMarker(StoredModel):
+    """That one stream record was counted (``seen#<id>``), written in the same
+    transaction as its counts; expires by TTL once no redelivery can come."""
+
+    logical_name = "stats"
+
+    class Meta:
+        table_name = "stats"
+        billing_mode = "PAY_PER_REQUEST"
+
+    bucket = UnicodeAttribute(hash_key=True)
+    row = UnicodeAttribute(range_key=True)
+    expires_ttl = TTLAttribute(null=True)
+
+
 class StatusChunk(StoredModel):
     """One fixed-size chunk of a status list's bits (``domain/status_lists.py``), changed
     by conditional writes on ``version``; chunk ``HEAD`` (-1) holds no bits, only the
@@ -461,5 +512,6 @@ ALL_MODELS: tuple[type[StoredModel], ...] = (
     UniqueRecord,
     PendingLicenseClaim,
     RateLimitRecord,
+    StatsRecord,
     StatusChunk,
 )

@@ -16,7 +16,8 @@ from licensing_core.store.models import UsageReceipt, UsageRecord
 from licensing_core.store.transaction import Transaction
 
 #: Counters and receipts are kept this long after their period ends (TTL; never read
-#: for quotas).
+#: for quotas): the usage history (``GET /customers/{customerId}/usage?periods=13``)
+#: reaches 13 months back.
 RETENTION_SECONDS = 400 * 86400
 
 
@@ -36,6 +37,7 @@ class _OverQuota(Exception):
 @dataclass(frozen=True)
 class Counter:
     license_id: str
+    product_id: str
     customer_id: str
     tenant_id: str
     meter: str
@@ -71,6 +73,7 @@ def add(counter: Counter, quantity: int, idempotency_key: str) -> tuple[int, boo
             UsageRecord.customer_id.set(counter.customer_id),
             UsageRecord.tenant_id.set(counter.tenant_id),
             UsageRecord.license_id.set(counter.license_id),
+            UsageRecord.product_id.set(counter.product_id),
             UsageRecord.meter.set(counter.meter),
             UsageRecord.period_ends_at.set(counter.period_ends_at),
             UsageRecord.expires_ttl.set(_expiry(counter)),
@@ -128,6 +131,12 @@ def _used(counter: Counter) -> int:
     return int(record.used) if record is not None else 0
 
 
-def customer_counters(customer_id: str) -> list[UsageRecord]:
+def customer_counters(customer_id: str, since: str) -> list[UsageRecord]:
+    """The identity's counters of the periods from ``since`` on (``2026-11``: that
+    month's counter, its days' and every later one), newest first."""
     with storage_errors():
-        return list(UsageRecord.by_customer.query(customer_id, scan_index_forward=False))
+        return list(
+            UsageRecord.by_customer.query(
+                customer_id, UsageRecord.usage_key >= since, scan_index_forward=False
+            )
+        )
