@@ -4,12 +4,15 @@ The rollup is asynchronous: the test polls, with a bounded wait."""
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from licensing_cli.main import main
 
 from tests.e2e.client import LocalServer
 
@@ -34,7 +37,7 @@ def _until(read: Callable[[], Any], done: Callable[[Any], bool]) -> Any:
 
 
 def test_todays_point_shows_an_activation_its_usage_and_its_deactivation(
-    local_server: LocalServer,
+    local_server: LocalServer, tmp_path: Path
 ) -> None:
     label = uuid.uuid4().hex[:8]
     product = _admin(local_server, "POST", "/products", {"code": f"Stats.{label}", "name": label})
@@ -90,3 +93,14 @@ def test_todays_point_shows_an_activation_its_usage_and_its_deactivation(
     assert gone.body == {"deactivated": True}
     point = _until(today, lambda p: p["deactivations"])
     assert (point["activations"], point["deactivations"], point["activeMachines"]) == (1, 1, 0)
+
+    env = {"LICENSING_URL": local_server.base_url, "LICENSING_TOKEN": local_server.admin_token,
+           "XDG_CONFIG_HOME": str(tmp_path), "COLUMNS": "160"}  # fmt: skip
+    out = io.StringIO()
+    code = main(["stats", "--product", product["code"], "--days", "3"], env=env, stdout=out,
+                stderr=io.StringIO())  # fmt: skip
+    assert code == 0
+    lines = out.getvalue().splitlines()
+    assert any(point["date"] in line for line in lines), out.getvalue()  # today's row
+    activations = next(line for line in lines if line.startswith("Activations "))
+    assert activations.endswith("max 1"), out.getvalue()

@@ -8,9 +8,12 @@ from licensing_cli.commands import (
     licenses,
     login,
     products,
+    stats,
     tenants,
     tiers,
     usage,
 )
 
-GROUPS = (login, products, features, tiers, tenants, customers, licenses, activations, usage, keys)
+GROUPS = (
+    login, products, features, tiers, tenants, customers, licenses, activations, usage, stats, keys,
+)  # fmt: skip

@@ -26,6 +26,9 @@ def register(cli: Registry) -> None:
     show_cmd = cli.command(group, "show", show, "Show an identity's usage against its quotas")
     show_cmd.add_argument("customer", help="customer id or email")
     show_cmd.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of an email")
+    show_cmd.add_argument(
+        "--periods", type=int, help="this period and the N-1 before it (1-13; default: 1)"
+    )
 
 
 def show(ctx: Context, args: argparse.Namespace) -> None:
@@ -40,4 +43,5 @@ def show(ctx: Context, args: argparse.Namespace) -> None:
             return
         ctx.out.table(items, columns_for(items, PREFERRED), title=f"Usage of {customer_id}")
 
-    ctx.out.emit(ctx.api.get(f"/customers/{segment(customer_id)}/usage"), render)
+    path = f"/customers/{segment(customer_id)}/usage"
+    ctx.out.emit(ctx.api.get(path, periods=args.periods), render)
