@@ -58,6 +58,13 @@ DEMO_TIERS = (
         features=["audit_log", "data_export", "priority_support"],
         quotas={"api_calls": {"limit": 10_000_000, "period": "month"}},
         step_up={"data_export": {"acr": "mfa", "max_age": 300}},
+        # machine files for machines that are not always online (README: "Machines...")
+        offline={
+            "allowed": True,
+            "default_ttl_seconds": 30 * 86_400,
+            "max_ttl_seconds": 365 * 86_400,
+            "max_borrow_seconds": 14 * 86_400,
+        },
     ),
 )
 

@@ -20,6 +20,7 @@ from licensing_client import (
     HeartbeatSchedule,
     License,
     LicensingClient,
+    MachineFiles,
     RetryPolicy,
 )
 
@@ -30,6 +31,7 @@ RECEIVERS: dict[str, type] = {
     "held": License,
     "license": License,
     "loop": HeartbeatLoop,
+    "files": MachineFiles,
 }
 CLASSES: dict[str, Callable[..., Any]] = {
     "LicensingClient": LicensingClient,

@@ -1,6 +1,6 @@
 """Client SDK of the licensing service: verify license keys offline, activate this
-machine, keep its token alive with heartbeats, gate features (with step-up) and report
-metered usage.
+machine, keep its token alive with heartbeats, gate features (with step-up), report
+metered usage, and run without network on a machine file (``client.machine_files``).
 
 >>> client = LicensingClient("https://licensing.example.com", product="Rdn.Identity")
 >>> license = client.resume() or client.activate(key_token)          # doctest: +SKIP
@@ -33,6 +33,7 @@ from licensing_client.errors import (
 from licensing_client.heartbeat import AsyncHeartbeats, HeartbeatLoop, HeartbeatSchedule
 from licensing_client.jose import KeySet
 from licensing_client.license import DEFAULT_ACR_LEVELS, AcrLevels, License
+from licensing_client.offline import MachineFiles, StatusList
 from licensing_client.retry import RetryPolicy
 from licensing_client.usage import UsageResult
 
@@ -60,11 +61,13 @@ __all__ = [
     "LicenseRevoked",
     "LicensingClient",
     "LicensingError",
+    "MachineFiles",
     "NetworkError",
     "NotLicensed",
     "QuotaExceeded",
     "RequestRefused",
     "RetryPolicy",
+    "StatusList",
     "StepUpRequired",
     "UsageRefused",
     "UsageResult",

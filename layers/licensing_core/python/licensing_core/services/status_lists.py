@@ -79,10 +79,15 @@ def _etag(list_id: str, version: int, iat: int) -> str:
 
 def serve(list_id: str, base_url: str, if_none_match: str | None) -> Served:
     """The list ``list_id`` signed now (:class:`NotFound` for a list never allocated)."""
-    if not rules.is_list_id(list_id) or int(list_id) > store.allocated() // rules.LIST_CAPACITY:
+    if not rules.is_list_id(list_id):
         raise NotFound(f"no status list {list_id}", code="STATUS_LIST_NOT_FOUND")
+    version = store.version(list_id)  # one small read: all a revalidation costs
+    if version is None:  # no bit ever set: does the list exist at all?
+        if int(list_id) > store.allocated() // rules.LIST_CAPACITY:
+            raise NotFound(f"no status list {list_id}", code="STATUS_LIST_NOT_FOUND")
+        version = 0
     iat = rules.window_start(int(utcnow().timestamp()))
-    etag = _etag(list_id, store.version(list_id), iat)
+    etag = _etag(list_id, version, iat)
     if if_none_match is not None and etag in {tag.strip() for tag in if_none_match.split(",")}:
         return Served(None, etag)
     signed = _SIGNED.get((list_id, base_url))

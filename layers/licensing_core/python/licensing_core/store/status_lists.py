@@ -59,13 +59,14 @@ def read(list_id: str) -> StoredList:
     return StoredList(version, chunks)
 
 
-def version(list_id: str) -> int:
-    """The list's version alone (one small read): what an ETag check needs."""
+def version(list_id: str) -> int | None:
+    """The list's version alone (one small read): what an ETag check needs; None while
+    no bit of the list was ever set."""
     with storage_errors():
         try:
             return int(StatusChunk.get(list_id, StatusChunk.HEAD).version)
         except StatusChunk.DoesNotExist:
-            return 0
+            return None
 
 
 def set_bits(list_id: str, changes: Mapping[int, bool]) -> int:
