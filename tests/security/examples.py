@@ -123,6 +123,19 @@ def _seat_proof(t: Target) -> str:
     )
 
 
+#: Query parameters a route needs to answer at all (a search needs somewhere to start).
+QUERIES: dict[str, Callable[[Target], dict[str, str]]] = {
+    "LicenseSearch": lambda t: {"productId": t.world.product_id},
+    "CustomerSearch": lambda t: {"tenantId": t.world.tenant_id},
+}
+
+
+def query_example(route: Route, target: Target) -> dict[str, str]:
+    """Query parameters the route answers with a page (none for most)."""
+    build = QUERIES.get(route.query.__name__) if route.query is not None else None
+    return build(target) if build else {}
+
+
 def example(route: Route, target: Target) -> Json | None:
     """A body the route would accept (None for routes without a request model)."""
     if route.request is None:

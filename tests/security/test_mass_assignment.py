@@ -135,6 +135,9 @@ def test_nested_objects_refuse_unknown_members_too(route: Route, api: Api, targe
 @pytest.mark.parametrize("route", QUERY_ROUTES, ids=[r.route_key for r in QUERY_ROUTES])
 def test_unknown_query_parameters_are_refused(route: Route, api: Api, target: Target) -> None:
     path = target.path(route)
+    assert route.query is not None
     for extra in ("admin=true", "tenantId=other", "customerId=cus_x", "limit=5&select=*"):
+        if not {pair.split("=")[0] for pair in extra.split("&")} - _names(route.query):
+            continue  # parameters of this route (a search by tenant or identity)
         reply = api.admin("GET", f"{path}?{extra}")
         assert_problem(reply, 422, "VALIDATION_FAILED")

@@ -165,6 +165,10 @@ ROUTES: tuple[Route, ...] = (
           signing_key="sign", tenant_admins=True, tag="identity"),
     Route("GET", "/customers/{customerId}", "get_customer", "Read an identity", A,
           response=s.Customer, tables=_ro("customers"), tenant_admins=True, tag="identity"),
+    Route("GET", "/customers", "search_customers",
+          "Find identities by email, email or name prefix, tenant, status and kind", A,
+          query=s.CustomerSearch, response=s.CustomerPage, tables=_ro("customers"),
+          tenant_admins=True, tag="identity"),
     # License keys
     Route("POST", "/license-keys", "issue_license",
           "Issue a license key (product and tier by id or code; the identity by id, or by "
@@ -179,6 +183,11 @@ ROUTES: tuple[Route, ...] = (
           tables=_ro("licenses", "customers"), signing_key="verify", tag="licenses"),
     Route("GET", "/license-keys/{licenseId}", "get_license", "Read a license", A,
           response=s.License, tables=_ro("licenses"), tenant_admins=True, tag="licenses"),
+    Route("GET", "/license-keys", "search_licenses",
+          "Find licenses by product, tier, standing, identity, tenant and expiry", A,
+          query=s.LicenseSearch, response=s.LicensePage,
+          tables=_ro("uniques", "products", "features", "tiers", "customers", "licenses"),
+          tenant_admins=True, tag="licenses"),
     Route("GET", "/customers/{customerId}/license-keys", "list_customer_licenses",
           "List an identity's licenses", A, query=s.PageQuery, response=s.LicensePage,
           tables=_ro("customers", "licenses"), tenant_admins=True, tag="licenses"),

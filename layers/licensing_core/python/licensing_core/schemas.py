@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from licensing_core.domain import search
 from licensing_core.domain.emails import email_key
 from licensing_core.domain.ids import CATALOG_ID_STARTS, is_catalog_id
 
@@ -423,6 +424,40 @@ class CustomerPage(ApiModel):
     next_cursor: str | None = None
 
 
+#: A search's cursor: longer than a listing's, it may carry a Unicode email key.
+SearchCursor = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+
+
+class SearchQuery(RequestModel):
+    limit: int = Field(
+        default=50,
+        ge=1,
+        le=100,
+        description="Page size (1-100); a page may hold fewer (even none) and a "
+        "`nextCursor`: each page examines a bounded number of index items.",
+    )
+    cursor: SearchCursor | None = Field(
+        default=None, description="`nextCursor` of the previous page, with the same filters."
+    )
+
+
+class CustomerSearch(SearchQuery):
+    """``GET /customers``: by email (every tenant, or ``tenantId``), or a tenant's
+    identities, optionally by the prefix ``q`` of their email or name."""
+
+    email: Email | None = Field(
+        default=None, description="Exactly this address, in any of its forms."
+    )
+    q: Annotated[str, StringConstraints(min_length=1, max_length=search.NAME_KEY_LENGTH)] | None = (
+        Field(default=None, description="A prefix of the email or the name, in any case.")
+    )
+    tenant_id: Id | None = Field(
+        default=None, description="The tenant (a tenant administrator's own, always)."
+    )
+    status: CustomerStatus | None = None
+    kind: Literal["human", "service"] | None = None
+
+
 def _to_utc(value: datetime) -> datetime:
     try:
         return value.astimezone(UTC)
@@ -507,6 +542,11 @@ class License(ApiModel):
     customer_id: str
     tenant_id: str
     status: LicenseStatus
+    standing: search.Standing = Field(
+        description="What the search's `status` filter matches: the status, `superseded` for "
+        "a key revoked because another key of its identity and product was activated, "
+        "`expired` for an active license past its expiry."
+    )
     status_note: StatusNote | None = Field(default=None, description="Why the status changed.")
     perpetual: bool
     expires_at: datetime
@@ -519,6 +559,41 @@ class License(ApiModel):
 class LicensePage(ApiModel):
     items: list[License]
     next_cursor: str | None = None
+
+
+def _searchable(value: datetime) -> datetime:
+    if value > search.LATEST:
+        raise ValueError("the date is out of range")
+    return value
+
+
+SearchMoment = Annotated[UtcDatetime, AfterValidator(_searchable)]
+
+
+class LicenseSearch(SearchQuery):
+    """``GET /license-keys``: licenses by product, tier, standing, identity, tenant and
+    expiry range (the README says which index serves which filters)."""
+
+    product_id: Id | None = Field(default=None, description="The product's id or code.")
+    tier_id: Id | None = Field(
+        default=None, description="The tier's id, or its code (with `productId`)."
+    )
+    status: search.Standing | None = Field(
+        default=None, description="The licenses' `standing`: `expired` is active past expiry."
+    )
+    customer_id: Id | None = None
+    email: Email | None = Field(
+        default=None, description="The identity's address, in any of its forms."
+    )
+    tenant_id: Id | None = Field(
+        default=None, description="The tenant (a tenant administrator's own, always)."
+    )
+    expires_before: SearchMoment | None = Field(
+        default=None, description="Expiry strictly before this moment (never a perpetual)."
+    )
+    expires_after: SearchMoment | None = Field(
+        default=None, description="Expiry at or after this moment (perpetual licenses too)."
+    )
 
 
 class ValidateRequest(RequestModel):

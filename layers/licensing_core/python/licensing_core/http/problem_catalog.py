@@ -64,6 +64,10 @@ CATALOG: Mapping[str, ProblemType] = {
     "INVALID_CURSOR": _p("Invalid cursor", 400, explanation="""
         The pagination cursor was not issued by this listing (or was altered). Pass the
         nextCursor of the previous page unchanged, or start again without a cursor."""),
+    "SEARCH_NOT_SERVED": _p("Search not served", 422, explanation="""
+        No index serves this combination of filters: answering it would read every record.
+        The combinations member lists those that work (an identity, a product or a tenant
+        to start from); add one of them and send the search again."""),
     "INVALID_IDEMPOTENCY_KEY": _p("Invalid idempotency key", 400, explanation="""
         The Idempotency-Key header must be 1 to 128 printable ASCII characters. Generate
         one key per logical operation, for example a UUID."""),

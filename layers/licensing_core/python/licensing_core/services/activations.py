@@ -301,6 +301,7 @@ def sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
                 actor=SYSTEM_ACTOR,
                 reason=f"superseded by activation of {license.license_id}",
                 at=now,
+                superseded_by=license.license_id,
             )
 
     return also

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, cast
 
 from licensing_core import schemas
 from licensing_core.domain import licenses as rules
+from licensing_core.domain import search
 from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity import stepup
@@ -78,7 +79,8 @@ def _sign(grant: rules.Grant) -> tuple[str, dict[str, Any], str]:
     return token, claims, hashlib.sha256(token.encode()).hexdigest()
 
 
-def _view(record: LicenseRecord) -> schemas.License:
+def view(record: LicenseRecord, now: datetime | None = None) -> schemas.License:
+    """The license as the API shows it; its ``standing`` as of ``now`` (default: now)."""
     note = None
     if record.status_changed_at is not None:
         note = schemas.StatusNote(
@@ -92,6 +94,12 @@ def _view(record: LicenseRecord) -> schemas.License:
         customer_id=record.customer_id,
         tenant_id=record.tenant_id,
         status=cast(schemas.LicenseStatus, record.status),
+        standing=cast(
+            search.Standing,
+            search.standing(
+                record.status, record.superseded_by, record.expires_at, now or utcnow()
+            ),
+        ),
         status_note=note,
         perpetual=record.perpetual,
         expires_at=record.expires_at,
@@ -238,13 +246,13 @@ def new_license(
 
 
 def get(license_id: str) -> schemas.License:
-    return _view(store.get_license(license_id))
+    return view(store.get_license(license_id))
 
 
 def list_for_customer(customer_id: str, query: schemas.PageQuery) -> schemas.LicensePage:
     catalog_store.get_customer(customer_id)
     records, cursor = store.page_customer_licenses(customer_id, query.limit, query.cursor)
-    return schemas.LicensePage(items=[_view(r) for r in records], next_cursor=cursor)
+    return schemas.LicensePage(items=[view(r) for r in records], next_cursor=cursor)
 
 
 # Validate
@@ -355,7 +363,7 @@ def _change_status(
     to, allowed_from, action = transition
     record = store.get_license(license_id)
     if record.status == to:
-        return _view(record)
+        return view(record)
     if record.status not in allowed_from:
         raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
     transaction = Transaction()
@@ -363,7 +371,7 @@ def _change_status(
         transaction, record, to=to, action=action, actor=actor, reason=reason, at=utcnow()
     )
     transaction.run()
-    return _view(record)
+    return view(record)
 
 
 def revoke(license_id: str, body: schemas.StatusChange, actor: str) -> schemas.License:

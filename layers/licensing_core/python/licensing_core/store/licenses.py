@@ -72,9 +72,10 @@ def update_license(
     record: LicenseRecord, actions: Sequence[Action], condition: Condition, audit: AuditRecord
 ) -> None:
     """Apply ``actions`` if ``condition`` holds, with the audit record, atomically;
-    :class:`ConcurrentChange` when the condition no longer holds."""
+    :class:`ConcurrentChange` when the condition no longer holds. ``record`` holds the
+    fields as changed: its search keys follow them."""
     transaction = Transaction()
-    transaction.update(record, actions, condition)
+    transaction.update(record, [*actions, *record.search_actions()], condition)
     transaction.save(audit)
     transaction.run()
 
@@ -88,10 +89,18 @@ def change_status(
     actor: str,
     reason: str | None,
     at: datetime,
+    superseded_by: str | None = None,
 ) -> None:
     """Add to ``transaction`` moving ``record`` from its current status to ``to`` (only if
-    it still has that status), with its audit record; ``record`` reflects the change."""
+    it still has that status), with its audit record; ``record`` reflects the change.
+    ``superseded_by``: the license whose activation revokes this one."""
     previous = record.status
+    record.status, record.status_reason = to, reason
+    record.status_changed_by, record.status_changed_at, record.updated_at = actor, at, at
+    supersession = []
+    if superseded_by is not None:
+        record.superseded_by = superseded_by
+        supersession = [LicenseRecord.superseded_by.set(superseded_by)]
     transaction.update(
         record,
         [
@@ -102,6 +111,8 @@ def change_status(
             LicenseRecord.status_changed_by.set(actor),
             LicenseRecord.status_changed_at.set(at),
             LicenseRecord.updated_at.set(at),
+            *supersession,
+            *record.search_actions(),
         ],
         LicenseRecord.status == previous,
     )
@@ -115,8 +126,6 @@ def change_status(
             details={"from": previous, "to": to, **license_fields(record)},
         )
     )
-    record.status, record.status_reason = to, reason
-    record.status_changed_by, record.status_changed_at, record.updated_at = actor, at, at
 
 
 def get_license(license_id: str, *, tenant: str | None = None) -> LicenseRecord:

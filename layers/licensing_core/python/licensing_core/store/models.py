@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb.attributes import (
     BinaryAttribute,
     BooleanAttribute,
@@ -11,8 +13,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
+from licensing_core.domain import emails, search
 from licensing_core.store.base import StoredModel
 
 
@@ -108,8 +112,43 @@ class CustomersByTenant(GlobalSecondaryIndex["CustomerRecord"]):
     customer_id = UnicodeAttribute(range_key=True)
 
 
+class CustomersByEmail(GlobalSecondaryIndex["CustomerRecord"]):
+    """An address's identities, one per tenant (the email search, in any tenant)."""
+
+    class Meta:
+        index_name = "by-email"
+        projection = AllProjection()
+
+    email_key = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class CustomersByTenantEmail(GlobalSecondaryIndex["CustomerRecord"]):
+    """A tenant's identities by email key: its listing, and email prefixes (``q``)."""
+
+    class Meta:
+        index_name = "by-tenant-email"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    email_key = UnicodeAttribute(range_key=True)
+
+
+class CustomersByTenantName(GlobalSecondaryIndex["CustomerRecord"]):
+    """A tenant's identities by folded name: name prefixes (``q``)."""
+
+    class Meta:
+        index_name = "by-tenant-name"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True)
+
+
 class CustomerRecord(StoredModel):
-    """An identity: a human customer or a service account, in one tenant."""
+    """An identity: a human customer or a service account, in one tenant. Its search keys
+    (``email_key``, ``name_key``) are derived from its email and name whenever it is
+    saved (neither changes afterwards)."""
 
     logical_name = "customers"
 
@@ -128,8 +167,20 @@ class CustomerRecord(StoredModel):
     status = UnicodeAttribute(default="active")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    #: ``domain.emails.email_key(email)`` and ``domain.search.name_key(name)``.
+    email_key = UnicodeAttribute(null=True)
+    name_key = UnicodeAttribute(null=True)
 
     by_tenant = CustomersByTenant()
+    by_email = CustomersByEmail()
+    by_tenant_email = CustomersByTenantEmail()
+    by_tenant_name = CustomersByTenantName()
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        """Every put carries the search keys of the email and name it stores."""
+        self.email_key = emails.email_key(self.email)
+        self.name_key = search.name_key(self.name)
+        return super().serialize(null_check)
 
 
 class LicensesByCustomer(GlobalSecondaryIndex["LicenseRecord"]):
@@ -153,8 +204,37 @@ class LicensesByTenant(GlobalSecondaryIndex["LicenseRecord"]):
     license_id = UnicodeAttribute(range_key=True)
 
 
+#: What the license searches filter on, beside their keys. Seat counts are not projected,
+#: so activations never write these indexes (see ``LicensesByTenant``).
+_SEARCH_FILTERS = ["product_id", "tier_id", "customer_id", "tenant_id"]
+
+
+class LicensesByProductExpiry(GlobalSecondaryIndex["LicenseRecord"]):
+    """A product's licenses by state and shard, soonest expiry first (``domain/search``)."""
+
+    class Meta:
+        index_name = "by-product-expiry"
+        projection = IncludeProjection(_SEARCH_FILTERS)
+
+    search_product = UnicodeAttribute(hash_key=True)
+    search_expiry = UnicodeAttribute(range_key=True)
+
+
+class LicensesByTenantExpiry(GlobalSecondaryIndex["LicenseRecord"]):
+    """A tenant's licenses by state and shard, soonest expiry first (``domain/search``)."""
+
+    class Meta:
+        index_name = "by-tenant-expiry"
+        projection = IncludeProjection(_SEARCH_FILTERS)
+
+    search_tenant = UnicodeAttribute(hash_key=True)
+    search_expiry = UnicodeAttribute(range_key=True)
+
+
 class LicenseRecord(StoredModel):
-    """A license key: who holds what, until when, and the claims last issued for it."""
+    """A license key: who holds what, until when, and the claims last issued for it. Its
+    search keys (``search_*``) are derived from its ids, state and expiry whenever it is
+    saved, and set by every update that changes those (:meth:`search_actions`)."""
 
     logical_name = "licenses"
 
@@ -191,9 +271,41 @@ class LicenseRecord(StoredModel):
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    #: The license whose activation revoked this one (one active key per identity and
+    #: product): its state is ``superseded``.
+    superseded_by = UnicodeAttribute(null=True)
+    search_product = UnicodeAttribute(null=True)
+    search_tenant = UnicodeAttribute(null=True)
+    search_expiry = UnicodeAttribute(null=True)
 
     by_customer = LicensesByCustomer()
     by_tenant = LicensesByTenant()
+    by_product_expiry = LicensesByProductExpiry()
+    by_tenant_expiry = LicensesByTenantExpiry()
+
+    def search_keys(self) -> dict[str, str]:
+        """The search index attributes of the license as it is now, by attribute name."""
+        return search.license_keys(
+            license_id=self.license_id,
+            product_id=self.product_id,
+            tenant_id=self.tenant_id,
+            status=self.status,
+            superseded_by=self.superseded_by,
+            expires_at=self.expires_at,
+            perpetual=self.perpetual,
+        )
+
+    def search_actions(self) -> list[Action]:
+        """Update actions setting the search keys to the license's current fields: for
+        every update that changes its status, supersession or expiry."""
+        attributes = self.get_attributes()
+        return [attributes[name].set(value) for name, value in self.search_keys().items()]
+
+    def serialize(self, null_check: bool = True) -> dict[str, dict[str, Any]]:
+        """Every put carries the search keys of what it stores."""
+        for name, value in self.search_keys().items():
+            setattr(self, name, value)
+        return super().serialize(null_check)
 
 
 class ActivationRecord(StoredModel):

@@ -22,15 +22,20 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return b64url_encode(json.dumps(last_key, separators=(",", ":"), sort_keys=True).encode())
 
 
+def cursor_document(cursor: str) -> Any:
+    """The JSON document a cursor encodes; None when it encodes none."""
+    try:
+        return json.loads(b64url_decode(cursor))
+    except (TokenError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
 def decode_cursor(cursor: str | None, key_names: Collection[str]) -> dict[str, Any] | None:
     """The start key a cursor stands for; a cursor whose keys are not exactly ``key_names``
     (the table's and the index's string keys) is refused."""
     if cursor is None:
         return None
-    try:
-        key = json.loads(b64url_decode(cursor))
-    except (TokenError, UnicodeDecodeError, json.JSONDecodeError):
-        key = None
+    key = cursor_document(cursor)
     if (
         not isinstance(key, dict)
         or set(key) != set(key_names)
