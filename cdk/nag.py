@@ -79,11 +79,8 @@ def logical_id(resource: CfnResource) -> str:
 
 
 def acknowledge_index_access(role: iam.Role, tables: list[dynamodb.Table]) -> None:
-    """Accept ``<table ARN>/index/*`` in ``role``'s policy, one finding per table."""
-    policy = role.node.try_find_child("DefaultPolicy")
-    if policy is None:
-        return
-    resource = default_child(policy)
+    """Accept ``<table ARN>/index/*`` in ``role``'s (inline) policy, one finding per table."""
+    resource = default_child(role)
     for table in tables:
         table_id = logical_id(default_child(table))
         acknowledge(

@@ -183,13 +183,19 @@ class CloudAssembly:
         return report
 
     def statements(self, function_id: str) -> list[dict[str, Any]]:
-        """Every statement of the inline policies attached to a function's role."""
+        """Every statement of the policies of a function's role: its own inline ones and
+        any policy resource attached to it."""
         role_id = self.role_of(function_id)
-        return [
-            statement
+        attached = [
+            policy["Properties"]
             for policy in self.resources("AWS::IAM::Policy").values()
             if {"Ref": role_id} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        inline = self.properties(role_id).get("Policies", [])
+        return [
+            statement
+            for policy in (*inline, *attached)
+            for statement in policy["PolicyDocument"]["Statement"]
         ]
 
 
