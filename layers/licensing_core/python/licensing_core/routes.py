@@ -350,6 +350,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
           query=s.PageQuery, response=s.LicensePage,
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
+    Route("GET", "/user/licenses/{licenseId}/key", "user_license_key",
+          "A fresh key of one of your licenses (the keys you hold stay valid)", U,
+          response=s.LicenseKey, step_up="license.key",
+          tables=_ro("uniques", "customers", "products", "features", "tiers")
+          + _rw("licenses", "audit"),
+          signing_key="sign", statuses=(409,), people_only=True, tag="self-service"),
+    Route("GET", "/user/activations", "user_activations",
+          "Your machines, across your licenses", U, query=s.OwnActivationQuery,
+          response=s.OwnActivationPage, tables=_ro("uniques", "licenses", "activations"),
+          tag="self-service"),
+    Route("POST", "/user/activations/{activationId}/deactivate", "user_deactivate",
+          "Deactivate one of your machines: its seat is free for another", U,
+          response=s.Deactivation, tables=_rw("uniques", "licenses", "activations", "audit"),
+          tag="self-service"),
 )
 # fmt: on
 

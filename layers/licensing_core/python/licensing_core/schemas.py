@@ -675,6 +675,25 @@ class PublicJwk(BaseModel):
     kty: str
 
 
+def _printable(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError("only printable characters: no control, format or separator ones")
+    return value
+
+
+#: What a machine says of itself (hostname; platform or display name; app version):
+#: printable text of bounded length, shown to administrators and the license's owner.
+HostnameText = Annotated[
+    str, StringConstraints(min_length=1, max_length=253), AfterValidator(_printable)
+]
+MachineText = Annotated[
+    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_printable)
+]
+VersionText = Annotated[
+    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_printable)
+]
+
+
 class ActivateRequest(RequestModel):
     key_token: TokenText
     machine_id: MachineId = Field(description="A stable id of the machine (printable ASCII).")
@@ -692,6 +711,16 @@ class ActivateRequest(RequestModel):
         default=None,
         description="The machine's RSA public key (PEM or JWK, 2048+ bits): tokens are then "
         "encrypted to it (JWE RSA-OAEP + A256CBC-HS512).",
+    )
+    hostname: HostnameText | None = Field(default=None, description="The machine's host name.")
+    platform: MachineText | None = Field(
+        default=None, description="Its operating system, e.g. `Linux-6.8-x86_64`."
+    )
+    app_version: VersionText | None = Field(
+        default=None, description="The version of the application activating."
+    )
+    name: MachineText | None = Field(
+        default=None, description="A name for people to tell machines apart."
     )
 
 
@@ -728,6 +757,10 @@ class ActivationView(ApiModel):
     encrypted: bool = Field(description="Whether its tokens are encrypted to a machine key.")
     source_ip: str | None = None
     user_agent: str | None = None
+    hostname: str | None = None
+    platform: str | None = None
+    app_version: str | None = None
+    name: str | None = None
     activated_at: datetime
     last_heartbeat_at: datetime
     heartbeats: int
@@ -741,6 +774,26 @@ class ActivationList(ApiModel):
     items: list[ActivationView]
     active_seats: int
     max_users: int
+
+
+class OwnActivation(ActivationView):
+    """One of the caller's machines, and the license it holds a seat of."""
+
+    license_id: str
+    product_id: str
+    product_code: str
+
+
+class OwnActivationPage(ApiModel):
+    items: list[OwnActivation]
+    next_cursor: str | None = Field(default=None, description="The machines of your next licenses.")
+
+
+class OwnActivationQuery(RequestModel):
+    limit: int = Field(
+        default=10, ge=1, le=25, description="Licenses per page (1-25): all their machines."
+    )
+    cursor: Cursor | None = Field(default=None, description="`nextCursor` of the previous page.")
 
 
 class CheckoutRequest(RequestModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from licensing_core import schemas, telemetry
 from licensing_core.domain import activations as rules
@@ -31,6 +31,9 @@ RECLAIM_ATTEMPTS = 3
 MAX_SIBLINGS = 40
 #: Who acts when an application calls with its license key or clientId (EVENTS.md).
 SYSTEM_ACTOR = "application"
+#: What a machine says of itself at activation; a re-activation brings newer values (an
+#: upgraded application), keeping those it does not send.
+MACHINE_DETAILS = ("hostname", "platform", "app_version", "name")
 
 
 class SeatLimitReached(Conflict):
@@ -129,6 +132,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         public_key=public_key,
         source_ip=source_ip[:64] or None,
         user_agent=user_agent[:512] or None,
+        **_details(body),
         ttl_seconds=int(tier.heartbeat["ttl_seconds"]),
         activated_at=now,
         last_heartbeat_at=now,
@@ -156,16 +160,21 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             raise Conflict(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
-        return Activated(_reactivate(existing, signed, public_key, now), False)
+        return Activated(_reactivate(existing, signed, public_key, _details(body), now), False)
     except store.NoSeat:
         take_dead_seat(record, license, int(tier.max_users), now, also)
     return Activated(_activation(token, record, signed.client_id), True)
+
+
+def _details(body: schemas.ActivateRequest) -> dict[str, Any]:
+    return {name: getattr(body, name) for name in MACHINE_DETAILS}
 
 
 def _reactivate(
     record: ActivationRecord,
     signed: _Signed,
     public_key: dict[str, str] | None,
+    details: dict[str, Any],
     now: datetime,
 ) -> schemas.Activation:
     """The machine already holds a seat. Only a hash of its client id is stored, so it
@@ -178,6 +187,7 @@ def _reactivate(
             license_id,
             rules.activation_id_of(signed.client_id),
             **{name: getattr(record, name) for name in _KEPT_ON_RENEWAL},
+            **{name: details[name] or getattr(record, name) for name in MACHINE_DETAILS},
             public_key=public_key or record.public_key,
             last_heartbeat_at=now,
         )
@@ -402,26 +412,29 @@ def remove(record: ActivationRecord, action: str, actor: str) -> bool:
     return store.remove(record, license, audit)
 
 
+def view(a: ActivationRecord, now: datetime) -> schemas.ActivationView:
+    """An activation as administrators and its license's holder see it."""
+    return schemas.ActivationView(
+        activation_id=a.activation_id,
+        machine_id=a.machine_id,
+        encrypted=a.public_key is not None,
+        source_ip=a.source_ip,
+        user_agent=a.user_agent,
+        **{name: getattr(a, name) for name in MACHINE_DETAILS},
+        activated_at=a.activated_at,
+        last_heartbeat_at=a.last_heartbeat_at,
+        heartbeats=int(a.heartbeats),
+        dead=rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now, a.offline_until),
+        offline_until=a.offline_until,
+    )
+
+
 def list_for_license(license_id: str) -> schemas.ActivationList:
     license = license_store.get_license(license_id)
     tier = ProductCatalog.load(license.product_id).tier(license.tier_id)
     now = utcnow()
     return schemas.ActivationList(
-        items=[
-            schemas.ActivationView(
-                activation_id=a.activation_id,
-                machine_id=a.machine_id,
-                encrypted=a.public_key is not None,
-                source_ip=a.source_ip,
-                user_agent=a.user_agent,
-                activated_at=a.activated_at,
-                last_heartbeat_at=a.last_heartbeat_at,
-                heartbeats=int(a.heartbeats),
-                dead=rules.is_dead(a.last_heartbeat_at, int(a.ttl_seconds), now, a.offline_until),
-                offline_until=a.offline_until,
-            )
-            for a in store.license_activations(license_id)
-        ],
+        items=[view(a, now) for a in store.license_activations(license_id)],
         active_seats=int(license.active_seats),
         max_users=int(tier.max_users),
     )

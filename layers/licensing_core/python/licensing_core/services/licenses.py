@@ -454,6 +454,13 @@ def regenerate(license_id: str, body: schemas.Regenerate, actor: str) -> schemas
     )
 
 
+def holders_key(license_id: str, actor: str) -> schemas.LicenseKey:
+    """A fresh key for the license's holder: signed from the database as a regeneration
+    is, and recorded as one, but keeping every key they already hold valid (a holder
+    fetching their key again must not break their other machines)."""
+    return _reissue(license_id, actor, action="license.regenerated")
+
+
 def renew(license_id: str, body: schemas.Renew, actor: str) -> schemas.LicenseKey:
     record = store.get_license(license_id)
     expires_at = body.expires_at.replace(microsecond=0)

@@ -327,6 +327,11 @@ class ActivationRecord(StoredModel):
     public_key = JSONAttribute(null=True)
     source_ip = UnicodeAttribute(null=True)
     user_agent = UnicodeAttribute(null=True)
+    #: What the machine says of itself at activation (``schemas.ActivateRequest``).
+    hostname = UnicodeAttribute(null=True)
+    platform = UnicodeAttribute(null=True)
+    app_version = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
     ttl_seconds = NumberAttribute()
     activated_at = UTCDateTimeAttribute()
     last_heartbeat_at = UTCDateTimeAttribute()
