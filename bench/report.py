@@ -45,6 +45,10 @@ CHANGES = [
     "regenerate, renew and audit no longer read the identity (its ids are on the license)",
     "the PEM signer loads its own key without cryptography's RSA consistency checks "
     "(about 40 ms of the first request of a cold start)",
+    "both layers ship unchecked-hash bytecode (Lambda's /opt is read-only: without it every "
+    "cold start compiled every module); applications' routes import no OIDC verifier and "
+    "no jwcrypto (bearer routes only; JWE imports it when it encrypts; the signer computes "
+    "its JWK thumbprint itself)",
 ]
 
 
@@ -427,8 +431,9 @@ def _cold(cold: ColdStart) -> list[str]:
 
 
 def with_cold(text: str, cold: ColdStart) -> str:
-    """``RESULTS.md`` with its cold-start summary rows and section from ``cold``, and every
-    other section's figures as they were (``python -m bench.coldstart``)."""
+    """``RESULTS.md`` with its cold-start summary rows and section from ``cold`` and the
+    list of changes from :data:`CHANGES`; every other section's figures as they were
+    (``python -m bench.coldstart``)."""
     lines = text.splitlines()
     rows = ["| " + " | ".join(row) + " |" for row in summary_rows(Outcome({}, {}, cold=cold))]
     first = next(i for i, line in enumerate(lines) if line.startswith("| cold init |"))
@@ -436,11 +441,23 @@ def with_cold(text: str, cold: ColdStart) -> str:
     while last < len(lines) and lines[last].startswith("|  |"):
         last += 1
     lines[first:last] = rows
-    start = lines.index("## Cold init")
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    section = _cold(cold)[1:]  # without its leading blank line
-    lines[start:end] = [*section, ""] if end < len(lines) else section
+    changes = ["## What was changed in the code because of them", ""]
+    for heading, section in (
+        (changes[0], [*changes, *(f"- {change}" for change in CHANGES)]),
+        ("## Cold init", [*_cold(cold)[1:3], _measured_apart(), "", *_cold(cold)[3:]]),
+    ):
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), None)
+        lines[start : end or len(lines)] = [*section, ""] if end else section
     return "\n".join(lines) + "\n"
+
+
+def _measured_apart() -> str:
+    found = machine()
+    return (
+        f"Measured apart from the other sections ({found['date']}, load average "
+        f"{found['load average at start (1, 5, 15 min)']} on {found['cores']} cores at start)."
+    )
 
 
 def _contention(race: Contention) -> list[str]:
