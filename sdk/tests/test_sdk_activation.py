@@ -7,6 +7,7 @@ import json
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -313,3 +314,51 @@ def test_storage_refuses_path_tricks(tmp_path: Path) -> None:
     assert storage.read_json("absent.json") is None
     (tmp_path / "bad.json").write_text("{not json")
     assert storage.read_json("bad.json") is None
+
+
+def _activation_body(server: FakeServer) -> dict[str, Any]:
+    _, _, body = next(r for r in server.requests if r[1].endswith(ACTIVATE))
+    found: dict[str, Any] = body
+    return found
+
+
+def test_activation_says_the_hostname_platform_and_app_version(
+    make_client: Callable[..., LicensingClient],
+    server: FakeServer,
+    key_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(machine.socket, "gethostname", lambda: "build-07")
+    monkeypatch.setattr(machine.platform, "platform", lambda: "Linux-6.8-x86_64")
+    make_client(app_version="4.2.1").activate(key_token)
+    body = _activation_body(server)
+    assert (body["hostname"], body["platform"], body["appVersion"]) == (
+        "build-07",
+        "Linux-6.8-x86_64",
+        "4.2.1",
+    )
+
+
+def test_the_version_given_to_activate_wins_and_details_can_be_kept(
+    make_client: Callable[..., LicensingClient], server: FakeServer, key_token: str
+) -> None:
+    make_client(app_version="1.0", describe_machine=False).activate(key_token, app_version="2.0")
+    body = _activation_body(server)
+    assert body["appVersion"] == "2.0"
+    assert "hostname" not in body and "platform" not in body
+
+
+def test_details_are_sent_as_the_server_accepts_them(
+    make_client: Callable[..., LicensingClient],
+    server: FakeServer,
+    key_token: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Control and format characters dropped, lengths cut to the server's limits, empty
+    values left out: what a machine says of itself never refuses its activation."""
+    monkeypatch.setattr(machine.socket, "gethostname", lambda: "host\x07\u202e" + "h" * 300)
+    monkeypatch.setattr(machine.platform, "platform", lambda: "\x00\n")
+    make_client(app_version="v" * 100).activate(key_token)
+    body = _activation_body(server)
+    assert body["hostname"] == ("host" + "h" * 300)[:253]
+    assert body["appVersion"] == "v" * 64 and "platform" not in body

@@ -125,6 +125,8 @@ class LicensingClient:
         issuer: str | None = None,
         jwks: Mapping[str, Any] | None = None,
         machine_id: str | None = None,
+        app_version: str | None = None,
+        describe_machine: bool = True,
         encrypt: bool = True,
         reactivate: bool = True,
         leeway: float = jose.DEFAULT_LEEWAY,
@@ -150,6 +152,8 @@ class LicensingClient:
         self._reactivate = reactivate
         self._retry = retry or RetryPolicy()
         self._machine_id = machine_id
+        self._app_version = app_version
+        self._describe_machine = describe_machine
         self._transport: http.Transport = transport or http.UrllibTransport()
         if data_dir is not None:
             self.storage: Storage | None = Storage(Path(data_dir))
@@ -449,13 +453,17 @@ class LicensingClient:
         next_at = min(next_at, issued + max(0.0, held.expires_at - issued) / 2)
         return held, token, expires_at, next_at
 
-    def activate(self, key_token: str, machine_id: str | None = None) -> License:
+    def activate(
+        self, key_token: str, machine_id: str | None = None, *, app_version: str | None = None
+    ) -> License:
         """Activate ``key_token`` on this machine and keep the activation.
 
         The key is verified offline first; this machine's RSA-2048 key pair is created
         (or loaded) and its public key sent, so the token comes back encrypted (JWE) for
         this machine only; the token is verified, and the client id, token and key are
-        stored (``0600``) so that :meth:`resume` works offline after a restart. Raises
+        stored (``0600``) so that :meth:`resume` works offline after a restart. The
+        machine's host name and platform go along (unless ``describe_machine=False``), and
+        the application's version (``app_version``, here or to the client). Raises
         :class:`ActivationRefused` (server ``code``: ``SEAT_LIMIT_REACHED``, ``REVOKED``...),
         :class:`InvalidToken`, :class:`NetworkError`.
         """
@@ -477,6 +485,10 @@ class LicensingClient:
                 "keyToken": key_token,
                 "machineId": machine_id,
                 "product": self.product,
+                **machine.details(
+                    describe=self._describe_machine,
+                    app_version=app_version or self._app_version,
+                ),
             }
             if self._encrypt:
                 private_key = self._load_private_key(create=True)

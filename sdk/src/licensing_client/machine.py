@@ -14,6 +14,9 @@ An OS id (3) or generated one (4) is never sent as is: the server receives
 ``HMAC-SHA256(key=os_id, message=app_name)`` in hex, so two apps on the same machine get
 unrelated ids and the raw id does not leave the machine (the scheme of systemd's
 ``sd_id128_get_machine_app_specific``).
+
+Beside its id, a machine tells the server its host name and platform (for the people who
+administer it; ``describe_machine=False`` keeps them) and the application's version.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import platform
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -129,6 +134,28 @@ def machine_id(
             f"no machine id: pass machine_id= or set {MACHINE_ID_ENV}", code="NO_MACHINE_ID"
         )
     return app_specific(raw, app_name)
+
+
+#: What the service accepts of each detail a machine gives of itself (characters).
+DETAIL_LIMITS = {"hostname": 253, "platform": 128, "appVersion": 64}
+
+
+def _printable(text: str, limit: int) -> str | None:
+    """``text`` as the service accepts it: printable characters only, within ``limit``
+    (never enough to refuse an activation), or ``None`` when nothing is left."""
+    kept = "".join(c for c in text if c.isprintable()).strip()[:limit].strip()
+    return kept or None
+
+
+def details(*, describe: bool, app_version: str | None) -> dict[str, str]:
+    """What this machine says of itself at activation: its host name and operating
+    system (the standard library's ``socket.gethostname`` and ``platform.platform``)
+    when ``describe``, and the application's version when given."""
+    given = {"appVersion": app_version}
+    if describe:
+        given |= {"hostname": socket.gethostname(), "platform": platform.platform()}
+    found = {name: _printable(value, DETAIL_LIMITS[name]) for name, value in given.items() if value}
+    return {name: value for name, value in found.items() if value}
 
 
 def generate_private_key() -> rsa.RSAPrivateKey:
