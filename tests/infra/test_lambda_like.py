@@ -12,10 +12,12 @@ than the refused network fails here.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ import pytest
 from licensing_core.routes import CONSUMERS, JOBS, TRIGGERS, route_for
 
 from bench.coldstart import LambdaLike
-from bench.support import FUNCTIONS, api_event, bench_environment
+from bench.support import FUNCTIONS, LAYER, api_event, bench_environment
 
 #: A Cognito trigger source per trigger operation (the events the pool sends).
 TRIGGER_SOURCES = {
@@ -113,3 +115,62 @@ def test_the_lambda_like_process_sees_no_virtualenv(lambda_like: LambdaLike) -> 
     )
     assert done.stdout.split() == ["True", "[]"]
     assert not (lambda_like.opt_python / "pytest").exists()
+
+
+def imported_names(roots: list[Path]) -> set[str]:
+    """Every absolute import in the code under ``roots``, wherever it stands (lazy imports
+    inside functions too), as ``module`` or ``module:name``; not ours, not the stdlib."""
+    found: set[str] = set()
+    for root in roots:
+        for source in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(source.read_bytes())):
+                if isinstance(node, ast.Import):
+                    found |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found |= {f"{node.module}:{alias.name}" for alias in node.names}
+    return {
+        name
+        for name in found
+        if name.split(".")[0].split(":")[0] not in {*sys.stdlib_module_names, "licensing_core"}
+    }
+
+
+#: Run in the Lambda-like interpreter: prints every import of ``NAMES`` that fails.
+IMPORTER = """
+import importlib
+for entry in NAMES:
+    module, _, name = entry.partition(":")
+    try:
+        found = importlib.import_module(module)
+        if name and not hasattr(found, name):
+            importlib.import_module(f"{module}.{name}")
+    except ImportError as error:
+        print(entry, error)
+"""
+
+
+def test_every_module_the_code_imports_lazily_is_in_the_layers(lambda_like: LambdaLike) -> None:
+    """What a minimal event does not reach (jwcrypto for JWE and bearers, Azure's SDK for
+    its signer) is imported here: a lazy import of a module the layers lack fails."""
+    names = sorted(imported_names([LAYER, FUNCTIONS]))
+    assert {"jwcrypto:jwe", "pynamodb.models:Model"} <= set(names)
+    assert any(name.startswith("azure.identity") for name in names)
+    code = f"import sys; sys.path[:0] = [{str(lambda_like.opt_python)!r}]; NAMES = {names!r}"
+    done = subprocess.run(  # noqa: S603
+        [*lambda_like.interpreter(), "-c", code + IMPORTER],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == ""
+    missing = subprocess.run(  # noqa: S603 - and it can fail: a name the layers lack
+        [
+            *lambda_like.interpreter(),
+            "-c",
+            code.replace("NAMES = [", "NAMES = ['jwcrypto:nope', ") + IMPORTER,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert missing.stdout.startswith("jwcrypto:nope")
