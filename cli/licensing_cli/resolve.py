@@ -3,7 +3,7 @@ email; ids pass through. Lookups are cached for the life of one command."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -26,11 +26,14 @@ def segment(value: str) -> str:
     return quote(value, safe="")
 
 
-def pages(api: ApiClient, path: str, limit: int = 100) -> Iterator[dict[str, Any]]:
-    """Every item of a paged collection (``items`` + ``nextCursor``)."""
+def pages(
+    api: ApiClient, path: str, limit: int = 100, params: Mapping[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every item of a paged collection (``items`` + ``nextCursor``), with query
+    ``params`` (a search's filters) on every page."""
     cursor: str | None = None
     while True:
-        data = api.get(path, limit=limit, cursor=cursor).data
+        data = api.get(path, limit=limit, cursor=cursor, **(params or {})).data
         yield from data.get("items", [])
         cursor = data.get("nextCursor")
         if not cursor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -59,10 +59,12 @@ def show_page(
     *,
     title: str,
     empty: str = "nothing found",
+    params: Mapping[str, str] | None = None,
 ) -> None:
-    """A paged collection: one page (``--limit``/``--cursor``) or ``--all`` of them."""
+    """A paged collection: one page (``--limit``/``--cursor``) or ``--all`` of them, with
+    query ``params`` (a search's filters)."""
     if args.all:
-        items = list(pages(ctx.api, path))
+        items = list(pages(ctx.api, path, params=params))
         if ctx.out.json_mode:
             ctx.out.json_line({"items": items, "nextCursor": None})
         else:
@@ -74,7 +76,8 @@ def show_page(
         if data.get("nextCursor"):
             ctx.out.note(f"more: add --cursor {data['nextCursor']} (or --all)")
 
-    ctx.out.emit(ctx.api.get(path, limit=args.limit, cursor=args.cursor), render)
+    page = ctx.api.get(path, limit=args.limit, cursor=args.cursor, **(params or {}))
+    ctx.out.emit(page, render)
 
 
 def json_object(text: str, what: str) -> dict[str, Any]:

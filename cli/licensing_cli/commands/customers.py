@@ -1,4 +1,4 @@
-"""``licensing customers``: create, show, licenses, deactivate, reactivate."""
+"""``licensing customers``: create, list (find), show, licenses, deactivate, reactivate."""
 
 from __future__ import annotations
 
@@ -42,6 +42,20 @@ def register(cli: Registry) -> None:
     create_cmd.add_argument("--tenant", help="tenant id (default: the default tenant)")
     create_cmd.add_argument("--subject", help="the identity provider's `sub`")
     create_cmd.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
+    list_cmd = cli.command(
+        group,
+        "list",
+        list_,
+        "Find identities by email, email or name prefix, tenant, status and kind",
+        "Start from an email (every tenant, or --tenant) or a tenant (tenant administrators:\n"
+        "their own); e.g. licensing customers list --tenant default --prefix acme",
+    )
+    list_cmd.add_argument("--email", help="exactly this address, in any of its forms")
+    list_cmd.add_argument("--prefix", help="the start of the email or the name, in any case")
+    list_cmd.add_argument("--tenant", help="tenant id")
+    list_cmd.add_argument("--status", choices=["active", "deactivated"])
+    list_cmd.add_argument("--kind", choices=["human", "service"])
+    add_paging(list_cmd)
     for name, handler, help in (
         ("show", show, "Show an identity"),
         ("licenses", list_licenses, "List an identity's licenses"),
@@ -76,6 +90,21 @@ def create(ctx: Context, args: argparse.Namespace) -> None:
     if args.meta:
         body["metadata"] = key_values(args.meta, "--meta")
     ctx.out.emit(ctx.api.post("/customers", body), _render(ctx, "Customer created"))
+
+
+def list_(ctx: Context, args: argparse.Namespace) -> None:
+    """GET /customers with every filter given."""
+    filters = {
+        "email": args.email,
+        "q": args.prefix,
+        "tenantId": args.tenant,
+        "status": args.status,
+        "kind": args.kind,
+    }
+    given = {name: value for name, value in filters.items() if value}
+    show_page(
+        ctx, args, "/customers", COLUMNS, title="Customers", empty="no customers", params=given
+    )
 
 
 def show(ctx: Context, args: argparse.Namespace) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from licensing_cli.commands.common import Registry, add_paging, expiry, show_pag
 from licensing_cli.context import Context
 from licensing_cli.errors import Exit, UsageError
 from licensing_cli.output import Col, ident, text
-from licensing_cli.resolve import DEFAULT_TENANT, Resolver, segment
+from licensing_cli.resolve import DEFAULT_TENANT, segment
 
 COLUMNS = (
     ident("License id", "licenseId"),
@@ -40,6 +41,17 @@ RECORD = (
     Col("Created", "createdAt"),
     Col("Updated", "updatedAt"),
 )
+#: A search's rows: whose each license is, and its standing (``expired``: past expiry).
+FOUND = (
+    ident("License id", "licenseId"),
+    Col("Customer", "customerId"),
+    Col("Product", "productCode"),
+    Col("Tier", "tierId"),
+    Col("Status", lambda lic: lic.get("standing") or lic.get("status")),
+    Col("Expires", lambda lic: "perpetual" if lic.get("perpetual") else lic.get("expiresAt")),
+    Col("Seats in use", "activeSeats"),
+)
+STANDINGS = ("active", "suspended", "revoked", "superseded", "expired")
 KEY_RECORD = (Col("License id", "licenseId"), Col("Expires", "expiresAt"))
 ISSUED_RECORD = (*KEY_RECORD, Col("Customer", lambda key: _customer_of(key)))
 HISTORY = (
@@ -84,9 +96,27 @@ def register(cli: Registry) -> None:
 
     show_cmd = cli.command(group, "show", show, "Show a license")
     show_cmd.add_argument("license", help="license id")
-    list_cmd = cli.command(group, "list", list_, "List a customer's licenses")
-    list_cmd.add_argument("--customer", required=True, help="customer id or email")
-    list_cmd.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of an email")
+    list_cmd = cli.command(
+        group,
+        "list",
+        list_,
+        "Find licenses by customer, product, tier, status, tenant and expiry",
+        "Start from a customer, a product or a tenant (tenant administrators: their own);\n"
+        "the other options narrow it. Soonest expiry first; a page may hold fewer than\n"
+        "--limit (each examines a bounded part of the index): --all follows every page.\n"
+        "e.g. licensing licenses list --product App --tier pro --status active \\\n"
+        "       --expires-after 2026-12-01 --expires-before 2027-01-01",
+    )
+    list_cmd.add_argument("--customer", help="customer id, or email (in every tenant)")
+    list_cmd.add_argument("--product", help="product id or code")
+    list_cmd.add_argument("--tier", help="tier id, or code (with --product)")
+    list_cmd.add_argument("--status", choices=STANDINGS, help="expired: active, past expiry")
+    list_cmd.add_argument("--tenant", help="tenant id")
+    for bound, help in (("after", "at or after"), ("before", "strictly before")):
+        list_cmd.add_argument(
+            f"--expires-{bound}",
+            help=f"expiry {help}: 2027-01-31 (its first second), a timestamp, +30d",
+        )
     add_paging(list_cmd)
 
     revoke_cmd = cli.command(group, "revoke", revoke, "Revoke licenses for good (idempotent)")
@@ -188,9 +218,31 @@ def show(ctx: Context, args: argparse.Namespace) -> None:
 
 
 def list_(ctx: Context, args: argparse.Namespace) -> None:
-    customer_id = Resolver(ctx.api).customer(args.customer, args.tenant)
-    path = f"/customers/{segment(customer_id)}/license-keys"
-    show_page(ctx, args, path, COLUMNS, title=f"Licenses of {customer_id}", empty="no licenses")
+    """GET /license-keys with every filter given (an email as ``email``)."""
+    filters = {
+        "productId": args.product,
+        "tierId": args.tier,
+        "status": args.status,
+        "tenantId": args.tenant,
+        "expiresAfter": bound(args.expires_after),
+        "expiresBefore": bound(args.expires_before),
+    }
+    if args.customer:
+        filters["email" if "@" in args.customer else "customerId"] = args.customer
+    given = {name: value for name, value in filters.items() if value}
+    show_page(
+        ctx, args, "/license-keys", FOUND, title="Licenses", empty="no licenses", params=given
+    )
+
+
+def bound(text: str | None) -> str | None:
+    """A search bound: a date is its first second (UTC), else as ``--expires`` takes it."""
+    if text is None:
+        return None
+    try:
+        return f"{date.fromisoformat(text.strip()).isoformat()}T00:00:00Z"
+    except ValueError:
+        return expiry(text)
 
 
 def history(ctx: Context, args: argparse.Namespace) -> None:
