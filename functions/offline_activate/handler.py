@@ -5,7 +5,11 @@ from licensing_core.schemas import MachineFile, OfflineActivationRequest
 from licensing_core.services import offline
 
 
-@endpoint("offline_activate")
+def _licensee(request: Request[OfflineActivationRequest]) -> str:
+    return offline.idempotency_space(request.body)
+
+
+@endpoint("offline_activate", idempotency_space=_licensee)
 def handler(request: Request[OfflineActivationRequest]) -> MachineFile:
     return offline.activate(
         request.body, request.base_url, source_ip=request.source_ip, user_agent=request.user_agent

@@ -145,7 +145,10 @@ def test_an_air_gapped_machine_activates_by_request_file_and_runs_without_networ
     again = cli(
         "--url", local_server.base_url, "activations", "offline", str(tmp_path / "request.jws")
     )
-    assert again.returncode != 0 and "NONCE_REUSED" in again.stderr + again.stdout
+    assert again.returncode == 0 and again.stdout == carried.stdout  # a lost answer, again
+    replayed = local_server.request("POST", "/license-activations/offline",
+                                    json_body={"request": request})  # fmt: skip
+    assert replayed.status == 409 and replayed.body["code"] == "NONCE_REUSED"
 
     with network_closed(monkeypatch):  # back on the machine: import, then run offline
         app = air_gapped()

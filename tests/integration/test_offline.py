@@ -505,6 +505,26 @@ def test_bad_offline_requests_are_4xx_problems_and_write_nothing(
     assert seats(issued["licenseId"]) == 1
 
 
+def test_a_lost_answer_is_asked_again_with_its_key_and_a_replay_without_is_refused(
+    offline_tier: Callable[..., str],
+    license_of: Callable[[str], dict[str, Any]],
+    machine_key: rsa.RSAPrivateKey,
+) -> None:
+    issued = license_of(offline_tier())
+    request = request_for(issued["keyToken"], "vault", machine_key)
+
+    def submit(key: str | None) -> Response:
+        headers = {"idempotency-key": key} if key else None
+        return invoke("POST", "/license-activations/offline", body={"request": request},
+                      headers=headers)  # fmt: skip
+
+    first, again = submit("carried-once"), submit("carried-once")
+    assert first.status == again.status == 201 and again.json == first.json
+    assert seats(issued["licenseId"]) == 1
+    assert submit(None).json["code"] == "NONCE_REUSED"
+    assert submit("another-key").json["code"] == "NONCE_REUSED"
+
+
 def test_a_machine_file_is_never_a_license_key_nor_the_reverse(
     offline_tier: Callable[..., str],
     license_of: Callable[[str], dict[str, Any]],

@@ -4,6 +4,7 @@ carry an air-gapped machine's activation request or deactivation proof to the se
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ COLUMNS = (
     Col("Heartbeats", "heartbeats"),
     Col("Encrypted", "encrypted"),
     Col("Dead", "dead"),
+    Col("Offline until", "offlineUntil"),
     Col("Source IP", "sourceIp"),
 )
 
@@ -99,10 +101,15 @@ def _token_file(name: str) -> str:
 
 
 def offline_activate(ctx: Context, args: argparse.Namespace) -> None:
-    body: dict[str, Any] = {"request": _token_file(args.request)}
+    request = _token_file(args.request)
+    body: dict[str, Any] = {"request": request}
     if args.ttl is not None:
         body["ttlSeconds"] = args.ttl
-    response = ctx.public_api.post("/license-activations/offline", body)
+    # the same request file submitted again (a lost answer) gets the same machine file
+    key = hashlib.sha256(request.encode()).hexdigest()
+    response = ctx.public_api.post(
+        "/license-activations/offline", body, headers={"Idempotency-Key": key}
+    )
 
     def render(data: Any) -> None:
         ctx.out.raw(data["machineFile"])  # the response file: nothing else on stdout

@@ -270,8 +270,8 @@ ROUTES: tuple[Route, ...] = (
           "seat, get its machine file", Access.APPLICATION,
           request=s.OfflineActivationRequest, response=s.MachineFile, status=201,
           tables=_ro("products", "features", "tiers", "customers")
-          + _rw("licenses", "activations", "uniques", "status_lists", "audit"),
-          signing_key="sign", statuses=(403, 409), tag="offline"),
+          + _rw("licenses", "activations", "uniques", "status_lists", "audit", "idempotency"),
+          signing_key="sign", idempotent=True, statuses=(403, 409), tag="offline"),
     Route("POST", "/license-activations/offline-deactivate", "offline_deactivate",
           "Free the seat of an offline machine with the proof its SDK wrote (once)",
           Access.APPLICATION, request=s.SeatProof, response=s.Deactivation,

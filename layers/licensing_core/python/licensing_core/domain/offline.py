@@ -24,8 +24,6 @@ RETURN_PROOF_TYPE = "return-proof+jwt"
 #: How a machine file came to be (its ``mode`` claim and the activation's).
 Mode = Literal["checkout", "offline", "borrow"]
 
-MIN_TTL_SECONDS = 3600
-MAX_TTL_SECONDS = 366 * 86_400
 #: An offline activation request older than this is refused (carrying it to a machine
 #: with connectivity may take days, not months); one from the future by more than the
 #: leeway too.
@@ -122,6 +120,8 @@ def held_until(current: datetime | None, until: datetime) -> datetime:
     return until if current is None or current < until else current
 
 
+#: The audit detail that names the status entry whose files end with the record.
+STATUS_ENTRY_DETAIL = "statusEntry"
 #: What an activation keeps when the same machine renews it online: its files still
 #: hold the seat and carry the same status entry.
 KEPT_ON_RENEWAL = ("offline_until", "offline_mode", "status_entry")
@@ -131,6 +131,3 @@ def status_details(entry: float | None) -> dict[str, int]:
     """The audit detail naming the status entry whose files end with this record (the
     status bits consumer sets it: ``services/status_lists.py``)."""
     return {} if entry is None else {STATUS_ENTRY_DETAIL: int(entry)}
-
-
-STATUS_ENTRY_DETAIL = "statusEntry"

@@ -20,7 +20,6 @@ from typing import Any
 
 #: The media type (``typ``) of a status list token.
 STATUS_LIST_TYPE = "statuslist+jwt"
-STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 #: One status bit per entry: 0 valid, 1 invalid (revoked, suspended or returned).
 BITS = 1
 CHUNK_BITS = 8192  #: 1 KiB per chunk: a flip rewrites 1 KiB.

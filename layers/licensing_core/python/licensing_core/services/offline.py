@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 from licensing_core import schemas
 from licensing_core.domain import activations as activation_rules
@@ -143,7 +144,9 @@ def borrow(body: schemas.BorrowRequest, base_url: str) -> schemas.MachineFile:
     )
 
 
-def _file_for(client_id: str, mode: rules.Mode, ttl_of: Any, base_url: str) -> schemas.MachineFile:
+def _file_for(
+    client_id: str, mode: rules.Mode, ttl_of: Callable[[rules.Policy], int], base_url: str
+) -> schemas.MachineFile:
     now = utcnow()
     record = activations.find(client_id)
     if record.status != "active" or activation_rules.is_dead(
@@ -158,7 +161,7 @@ def _file_for(client_id: str, mode: rules.Mode, ttl_of: Any, base_url: str) -> s
     license, _ = activations.usable(record, now)
     catalog = ProductCatalog.cached(license.product_id)
     policy = rules.Policy.of(catalog.tier(license.tier_id).offline)
-    ttl = int(ttl_of(policy))
+    ttl = ttl_of(policy)
     entry = status_store.allocate() if record.status_entry is None else int(record.status_entry)
     file = _machine_file(
         license,
@@ -250,6 +253,14 @@ def _verified_request(token: str, now: int) -> _Request:
     if not _NONCE.match(nonce):
         raise RequestRefused("request: nonce is 16 to 128 printable ASCII characters")
     return _Request(key_token, machine_id, nonce, product, region, key)
+
+
+def idempotency_space(body: schemas.OfflineActivationRequest) -> str:
+    """Whose ``Idempotency-Key`` space a submission is in: the license its request proves
+    (so the one who carries a request can retry its submission and get the same file,
+    while the request itself, without the key, is accepted once)."""
+    request = _verified_request(body.request, licenses.timestamp(utcnow()))
+    return licenses.idempotency_space(request.key_token, request.region)
 
 
 def activate(
