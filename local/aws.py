@@ -247,6 +247,8 @@ def configure_environment(
         "LICENSING_COGNITO_USER_POOL_ID": idp.user_pool_id,
         # Links in discovery documents follow the issuer, never a client's Host header.
         "LICENSING_PUBLIC_URL": issuer,
+        # The registration page sends people to claim in the console's portal.
+        "LICENSING_PORTAL_URL": f"{issuer}/console/portal/claim",
         # The publisher puts lifecycle events on a bus of the embedded moto.
         "LICENSING_EVENT_BUS": EVENT_BUS,
     }

@@ -4,6 +4,7 @@ import { type Session, session as currentSession, signIn, signOut, subscribe } f
 import { BASE, type Location, navigate, useLocation } from "./router";
 import { Link } from "./ui/Link";
 import { ProblemMessage } from "./ui/Problem";
+import { StepUpPrompt } from "./ui/StepUp";
 import { Toasts } from "./ui/Toast";
 
 export interface ScreenProps {
@@ -128,6 +129,7 @@ function Shell({ session, location, children }: { session: Session; location: Lo
         {children}
       </main>
       <Toasts />
+      <StepUpPrompt />
     </>
   );
 }

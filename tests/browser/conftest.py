@@ -21,6 +21,8 @@ from tests.e2e.client import LocalServer, free_port
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
+    from tests.browser.console import Tab
+
 
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
@@ -55,3 +57,20 @@ def browser() -> Iterator[Browser]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def console_built() -> None:
+    """The console's build is there and fresh (``make console``, as ``make test`` runs)."""
+    from tests.browser.console import ensure_console_built
+
+    ensure_console_built()
+
+
+@pytest.fixture
+def console_tab(browser: Browser, local_server: LocalServer, console_built: None) -> Iterator[Tab]:
+    """A page of the console that may reach the local server only (see console.py)."""
+    from tests.browser.console import open_tab
+
+    with open_tab(browser, local_server) as tab:
+        yield tab

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.totp import STEP, hotp
-from tests.browser.support import ARTIFACTS, only_origin
+from tests.browser.support import ARTIFACTS, local_cognito, only_origin
 from tests.e2e.client import ROOT, LocalServer, call
 
 if TYPE_CHECKING:
@@ -189,3 +189,67 @@ def api(server: LocalServer, method: str, path: str, token: str, **kwargs: Any) 
     reply = call(method, f"{server.base_url}{path}", token=token, **kwargs)
     assert 200 <= reply.status < 300, (method, path, reply.status, reply.body)
     return reply.body
+
+
+def tenant_of(server: LocalServer, role: str) -> str:
+    """The tenant (``custom:tenant``) of a local account, as the local sign-in reads it."""
+    user = local_cognito(server).admin_get_user(
+        UserPoolId=server.state()["user_pool_id"], Username=account(server, role)["username"]
+    )
+    attributes = {item["Name"]: item["Value"] for item in user["UserAttributes"]}
+    return attributes["custom:tenant"]
+
+
+def licensed_machine(
+    server: LocalServer,
+    email: str,
+    *,
+    tenant: str | None = None,
+    hostname: str = "build-01.example.net",
+) -> dict[str, Any]:
+    """A Pro license of the demo product for ``email`` (created with it) and one machine
+    activated with its details; returns the issued license and the activation."""
+    body: dict[str, Any] = {
+        "productId": "Rdn.Identity",
+        "tierId": "pro",
+        "customerEmail": email,
+        "perpetual": True,
+    }
+    if tenant is not None:
+        body["tenantId"] = tenant
+    issued = api(server, "POST", "/license-keys", server.admin_token, json_body=body)
+    activation = call(
+        "POST",
+        f"{server.base_url}/license-activations/activate",
+        json_body={
+            "keyToken": issued["keyToken"],
+            "machineId": f"machine-{uuid.uuid4().hex[:8]}",
+            "hostname": hostname,
+            "platform": "Linux-6.8-x86_64",
+            "appVersion": "2.4.1",
+        },
+    )
+    assert activation.status == 201, activation.body
+    return {**issued, "activation": activation.body}
+
+
+def step_up_in_popup(tab: Tab, role: str) -> None:
+    """Answer the console's "confirm it's you" prompt: sign in again with MFA in the
+    popup (the challenge's acr_values ask for the one-time code)."""
+    from playwright.sync_api import expect
+
+    page = tab.page
+    prompt = page.get_by_role("dialog", name="Confirm it's you")
+    expect(prompt).to_be_visible()
+    expect(prompt).to_contain_text("multi-factor authentication, within the last 15 minutes")
+    check_accessibility(tab, "step-up-prompt")
+    with page.expect_popup() as opened:
+        prompt.get_by_role("button", name="Sign in again").click()
+    popup = opened.value
+    expect(popup.get_by_label("One-time code")).to_be_visible()
+    expect(popup.get_by_label("Email address")).to_have_value(account(tab.server, role)["username"])
+    with popup.expect_event("close"):  # it hands the code back and closes itself
+        fill_sign_in(popup, tab.server, role, mfa=True)
+    expect(prompt).to_be_hidden()
+    # Chromium logs the refused first attempt (the RFC 9470 challenge) on its own.
+    tab.allow_console("the server responded with a status of 401")

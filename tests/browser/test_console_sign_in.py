@@ -6,102 +6,85 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 from tests.browser.console import (
     Tab,
     account,
     check_accessibility,
-    ensure_console_built,
     fill_sign_in,
-    open_tab,
     sign_in,
 )
 from tests.browser.support import SKIP_WITHOUT_BROWSER
-from tests.e2e.client import LocalServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    pass
 
 pytestmark = SKIP_WITHOUT_BROWSER
 
 
-@pytest.fixture(scope="module", autouse=True)
-def built() -> None:
-    ensure_console_built()
-
-
-@pytest.fixture
-def tab(browser: Browser, local_server: LocalServer) -> Iterator[Tab]:
-    with open_tab(browser, local_server) as tab:
-        yield tab
-
-
-def test_a_vendor_signs_in_with_pkce_and_out_again(tab: Tab) -> None:
+def test_a_vendor_signs_in_with_pkce_and_out_again(console_tab: Tab) -> None:
     from playwright.sync_api import expect
 
-    page = tab.page
-    page.goto(f"{tab.console_url}licenses")
+    page = console_tab.page
+    page.goto(f"{console_tab.console_url}licenses")
     expect(page.get_by_role("heading", name="Licensing")).to_be_visible()
-    check_accessibility(tab, "sign-in")
+    check_accessibility(console_tab, "sign-in")
     with page.expect_request("**/oidc/authorize?*") as authorize:
         page.get_by_role("button", name="Sign in").click()
     query = parse_qs(urlsplit(authorize.value.url).query)
     assert query["response_type"] == ["code"]
     assert query["code_challenge_method"] == ["S256"]
     assert len(query["code_challenge"][0]) == 43 and query["state"] and query["nonce"]
-    assert query["redirect_uri"] == [f"{tab.console_url}callback"]
+    assert query["redirect_uri"] == [f"{console_tab.console_url}callback"]
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.wait_for_load_state()
-    check_accessibility(tab, "oidc-form")
-    tab.shot("oidc-sign-in")
+    check_accessibility(console_tab, "oidc-form")
+    console_tab.shot("oidc-sign-in")
 
     with page.expect_request("**/oidc/token") as token_request:
-        fill_sign_in(page, tab.server, "admin")
+        fill_sign_in(page, console_tab.server, "admin")
     form = parse_qs(token_request.value.post_data or "")
     verifier = form["code_verifier"][0]
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     assert digest.decode() == query["code_challenge"][0]  # the verifier matches the challenge
 
-    expect(page).to_have_url(f"{tab.console_url}licenses")  # back where the person was
+    expect(page).to_have_url(f"{console_tab.console_url}licenses")  # back where the person was
     expect(page.get_by_text("Platform administrator")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Catalog")
     storage = page.evaluate(
         "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])"
     )
     assert "eyJ" not in storage, "a token left memory"  # no JWT in any storage
-    assert tab.context.cookies() == []
+    assert console_tab.context.cookies() == []
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-    expect(page).to_have_url(tab.console_url)
+    expect(page).to_have_url(console_tab.console_url)
 
 
-def test_a_wrong_password_is_refused_on_the_form(tab: Tab) -> None:
+def test_a_wrong_password_is_refused_on_the_form(console_tab: Tab) -> None:
     from playwright.sync_api import expect
 
-    page = tab.page
-    page.goto(tab.console_url)
+    page = console_tab.page
+    page.goto(console_tab.console_url)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email address").fill(account(tab.server, "admin")["username"])
+    page.get_by_label("Email address").fill(account(console_tab.server, "admin")["username"])
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Wrong email address or password.")
     expect(page.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
     page.wait_for_load_state()
-    tab.allow_console("status of 401")  # the form answers 401 with the page
-    check_accessibility(tab, "oidc-form-error")
+    console_tab.allow_console("status of 401")  # the form answers 401 with the page
+    check_accessibility(console_tab, "oidc-form-error")
 
 
-def test_a_customer_lands_in_the_portal(tab: Tab) -> None:
+def test_a_customer_lands_in_the_portal(console_tab: Tab) -> None:
     from playwright.sync_api import expect
 
-    sign_in(tab, "user")
-    page = tab.page
-    expect(page).to_have_url(f"{tab.console_url}portal")
+    sign_in(console_tab, "user")
+    page = console_tab.page
+    expect(page).to_have_url(f"{console_tab.console_url}portal")
     expect(page.get_by_role("navigation", name="Main")).not_to_contain_text("Catalog")
     expect(page.get_by_text("Customer", exact=True)).to_be_visible()

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 
-from tests.browser.support import SKIP_WITHOUT_BROWSER
+from tests.browser.support import SKIP_WITHOUT_BROWSER, local_cognito
 from tests.e2e.client import LocalServer
 
 if TYPE_CHECKING:
@@ -75,14 +74,7 @@ def unique_email(prefix: str) -> str:
 
 def invited(server: LocalServer, email: str) -> list[dict[str, Any]]:
     state = server.state()
-    client = boto3.client(
-        "cognito-idp",
-        region_name=state["region"],
-        endpoint_url=state["aws_endpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    users: list[dict[str, Any]] = client.list_users(
+    users: list[dict[str, Any]] = local_cognito(server).list_users(
         UserPoolId=state["user_pool_id"], Filter=f'email = "{email}"'
     )["Users"]
     return users

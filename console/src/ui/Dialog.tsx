@@ -1,9 +1,11 @@
 import { type ComponentChildren, createContext, type HTMLInputTypeAttribute, type InputHTMLAttributes } from "preact";
 import { useContext, useEffect, useId, useRef, useState } from "preact/hooks";
-import { ApiError, withStepUp } from "../api/client";
-import { describeChallenge, type StepUpChallenge } from "../auth/challenge";
-import { AuthError, prepareStepUp } from "../auth/session";
+import { ApiError } from "../api/client";
 import { ProblemMessage } from "./Problem";
+import { protectedAction, StepUpCancelled } from "./StepUp";
+
+/** The 422 messages of the last attempt, by field name, for the fields to show. */
+const FieldErrors = createContext<Map<string, string>>(new Map());
 
 /** A modal dialog (the native element: focus stays inside, Escape closes it, focus
  * goes back to where it was). */
@@ -40,19 +42,11 @@ export function Dialog({
   );
 }
 
-type Phase =
-  | { kind: "confirm" }
-  | { kind: "working" }
-  | { kind: "step-up"; challenge: StepUpChallenge; start: () => void; cancel: () => void }
-  | { kind: "waiting"; cancel: () => void }
-  | { kind: "failed"; error: Error };
-
-class Cancelled extends Error {}
+type Phase = { kind: "confirm" } | { kind: "working" } | { kind: "failed"; error: Error };
 
 /** An action behind a confirmation: its form fields (read with FormData), then the
- * request. A step-up challenge turns the dialog into a "confirm it's you" prompt:
- * the person signs in again in a popup, as the challenge asks, and the action is
- * retried once. */
+ * request. A step-up challenge brings up the "confirm it's you" prompt over it; once
+ * the person signed in again, the action is retried once. */
 export function ActionDialog<T>({
   title,
   description,
@@ -75,35 +69,6 @@ export function ActionDialog<T>({
   const [phase, setPhase] = useState<Phase>({ kind: "confirm" });
   const descriptionId = useId();
   const form = useRef<HTMLFormElement>(null);
-  const stepUpButton = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    if (phase.kind === "step-up") stepUpButton.current?.focus();
-  }, [phase.kind]);
-
-  const stepUp = (challenge: StepUpChallenge) =>
-    new Promise<void>((resolve, reject) => {
-      prepareStepUp(challenge).then((prepared) => {
-        const cancel = () => {
-          prepared.cancel();
-          reject(new Cancelled());
-        };
-        setPhase({
-          kind: "step-up",
-          challenge,
-          cancel,
-          start: () => {
-            // Synchronously, in the click: the browser allows the popup.
-            const signedIn = prepared.open();
-            setPhase({ kind: "waiting", cancel });
-            signedIn.then(() => {
-              setPhase({ kind: "working" });
-              resolve();
-            }, reject);
-          },
-        });
-      }, reject);
-    });
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -111,61 +76,35 @@ export function ActionDialog<T>({
     const data = new FormData(form.current);
     setPhase({ kind: "working" });
     try {
-      const result = await withStepUp(() => run(data), stepUp);
-      onDone(result);
+      onDone(await protectedAction(() => run(data)));
     } catch (error) {
-      if (error instanceof Cancelled) setPhase({ kind: "confirm" });
+      if (error instanceof StepUpCancelled) setPhase({ kind: "confirm" });
       else setPhase({ kind: "failed", error: error instanceof Error ? error : new Error(String(error)) });
     }
   };
 
-  const busy = phase.kind === "working" || phase.kind === "waiting";
+  const busy = phase.kind === "working";
   const fieldErrors = phase.kind === "failed" && phase.error instanceof ApiError ? phase.error.fieldErrors() : new Map<string, string>();
   return (
     <Dialog title={title} onClose={onClose} describedBy={descriptionId} locked={busy}>
-      {phase.kind === "step-up" || phase.kind === "waiting" ? (
-        <div class="step-up">
-          <h3>Confirm it's you</h3>
-          <p role="status">
-            {phase.kind === "step-up"
-              ? `This action needs ${describeChallenge(phase.challenge)}. Sign in again in the window that opens; the action then runs.`
-              : "Waiting for you to sign in in the other window…"}
-          </p>
-          <div class="dialog-buttons">
-            {phase.kind === "step-up" ? (
-              <button type="button" ref={stepUpButton} onClick={phase.start}>
-                Sign in again
-              </button>
-            ) : null}
-            <button type="button" class="secondary" onClick={phase.cancel}>
-              Cancel
-            </button>
-          </div>
+      <form ref={form} onSubmit={submit}>
+        <div id={descriptionId} class="dialog-description">
+          {description}
         </div>
-      ) : (
-        <form ref={form} onSubmit={submit} noValidate={false}>
-          <div id={descriptionId} class="dialog-description">
-            {description}
-          </div>
-          <FieldErrors.Provider value={fieldErrors}>{children}</FieldErrors.Provider>
-          {phase.kind === "failed" && !(phase.error instanceof AuthError && phase.error.message === "cancelled") ? (
-            <ProblemMessage error={phase.error} />
-          ) : null}
-          <div class="dialog-buttons">
-            <button type="submit" class={destructive ? "danger" : undefined} disabled={busy} aria-busy={busy ? "true" : "false"}>
-              {busy ? "Working…" : confirmLabel}
-            </button>
-            <button type="button" class="secondary" onClick={onClose} disabled={busy}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      )}
+        <FieldErrors.Provider value={fieldErrors}>{children}</FieldErrors.Provider>
+        {phase.kind === "failed" ? <ProblemMessage error={phase.error} /> : null}
+        <div class="dialog-buttons">
+          <button type="submit" class={destructive ? "danger" : undefined} disabled={busy} aria-busy={busy ? "true" : "false"}>
+            {busy ? "Working…" : confirmLabel}
+          </button>
+          <button type="button" class="secondary" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+        </div>
+      </form>
     </Dialog>
   );
 }
-
-const FieldErrors = createContext<Map<string, string>>(new Map());
 
 /** A labelled input; its server-side error (422 `errors`) shown and announced. */
 export function Field({

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect } from "preact/hooks";
 import type { Async } from "./hooks";
+import { Link } from "./Link";
 import { ProblemMessage } from "./Problem";
 
 /** A screen: its heading (focused on arrival, so screen readers announce it), the
@@ -45,5 +46,15 @@ export function Section({ title, id, actions, children }: { title: string; id?: 
       </div>
       {children}
     </section>
+  );
+}
+
+export function NotFound() {
+  return (
+    <Page title="Not found">
+      <p>
+        Nothing lives at this address. <Link to="">Go to the start</Link>.
+      </p>
+    </Page>
   );
 }
