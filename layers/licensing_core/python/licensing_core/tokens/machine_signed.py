@@ -16,12 +16,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from licensing_core import strict_json
 from licensing_core.jose import TokenError, b64url_decode, compact_header, require_alg
 from licensing_core.settings import get_settings
 from licensing_core.tokens.jwe import machine_key
 from licensing_core.tokens.signer import ALGORITHM
-from licensing_core.tokens.verify import check_signature
+from licensing_core.tokens.verify import check_signature, payload
 
 _REQUEST_HEADER = frozenset({"alg", "typ", "jwk"})
 _PROOF_HEADER = frozenset({"alg", "typ"})
@@ -48,7 +47,7 @@ def unverified_claims(token: str, *, typ: str) -> dict[str, Any]:
     """A proof's claims before its signature is checked: to find the activation whose
     key verifies it. Nothing read here is trusted until :func:`verify_proof` passed."""
     _header(token, typ, _PROOF_HEADER)
-    return _claims(token)
+    return payload(token)
 
 
 def _header(token: str, typ: str, allowed: frozenset[str]) -> dict[str, Any]:
@@ -68,17 +67,7 @@ def _verified_claims(token: str, jwk: Mapping[str, str]) -> dict[str, Any]:
     check_signature(
         token, rsa.RSAPublicNumbers(_integer(jwk["e"]), _integer(jwk["n"])).public_key()
     )
-    return _claims(token)
-
-
-def _claims(token: str) -> dict[str, Any]:
-    try:
-        claims = strict_json.loads(b64url_decode(token.split(".")[1]))
-    except ValueError as error:  # not UTF-8, not JSON, a member twice
-        raise TokenError("MALFORMED", f"claims are not JSON: {error}") from error
-    if not isinstance(claims, dict):
-        raise TokenError("MALFORMED", "claims are not a JSON object")
-    return claims
+    return payload(token)
 
 
 def _integer(value: str) -> int:

@@ -40,6 +40,18 @@ def check_signature(token: str, key: rsa.RSAPublicKey) -> None:
         raise TokenError("SIGNATURE_INVALID", "token signature is invalid") from error
 
 
+def payload(token: str) -> dict[str, Any]:
+    """The claims of a compact JWS, a JSON object with each member once (unverified: call
+    after :func:`check_signature`)."""
+    try:
+        claims = strict_json.loads(b64url_decode(token.split(".")[1]))
+    except ValueError as error:  # not UTF-8, not JSON, a member twice
+        raise TokenError("MALFORMED", f"token claims are not JSON: {error}") from error
+    if not isinstance(claims, dict):
+        raise TokenError("MALFORMED", "token claims are not a JSON object")
+    return claims
+
+
 def verify_token(
     token: str,
     *,
@@ -61,12 +73,7 @@ def verify_token(
     if key is None:
         raise TokenError("UNKNOWN_KEY_ID", "token signed by a key we do not publish")
     check_signature(token, key)
-    try:
-        claims = strict_json.loads(b64url_decode(token.split(".")[1]))
-    except ValueError as error:  # not UTF-8, not JSON, a member twice
-        raise TokenError("MALFORMED", f"token claims are not JSON: {error}") from error
-    if not isinstance(claims, dict):
-        raise TokenError("MALFORMED", "token claims are not a JSON object")
+    claims = payload(token)
     check_registered_claims(
         claims,
         now=now,
