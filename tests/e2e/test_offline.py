@@ -204,6 +204,13 @@ def test_a_revocation_reaches_a_checked_out_file_when_the_sdk_comes_online(
         return listed is not None and listed.revoked(index)
 
     wait_for(bit_set)  # the status bits consumer ran on the audit stream
+    path = uri.removeprefix(local_server.base_url)
+    listed = local_server.request("GET", path)
+    assert listed.status == 200 and listed.headers["content-type"] == "application/statuslist+jwt"
+    assert listed.headers["cache-control"] == "public, max-age=60"
+    etag = listed.headers["etag"]
+    cached = local_server.request("GET", path, headers={"If-None-Match": etag})
+    assert cached.status == 304 and cached.headers["etag"] == etag
     online = LicensingClient(local_server.base_url, product=product["code"], data_dir=tmp_path)
     with pytest.raises(LicenseRevoked) as caught:
         online.machine_files.load()  # comes online: fetches the list, refuses the file

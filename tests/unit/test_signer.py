@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import jwt as pyjwt
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from jwcrypto import jwk
 from licensing_core.settings import ConfigurationError
 from licensing_core.tokens.jws import sign_compact
-from licensing_core.tokens.signer import PemSigner, thumbprint
+from licensing_core.tokens.signer import KmsSigner, PemSigner, thumbprint
 
 
 def test_key_file_is_created_private(tmp_path: Path) -> None:
@@ -87,3 +88,34 @@ def test_rotation_publishes_previous_keys_until_they_are_retired(tmp_path: Path)
     with pytest.raises(TokenError) as raised:
         verify_token(old_token, typ="license+jwt", now=0, signer=retired)
     assert raised.value.code == "UNKNOWN_KEY_ID"
+
+
+class _Kms:
+    """KMS as AWS documents ``Sign`` with RSASSA_PKCS1_V1_5_SHA_256: a RAW message of 4 KiB
+    at most is hashed by KMS, a DIGEST is the SHA-256 already (moto ignores the type)."""
+
+    def __init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.calls: list[tuple[str, int]] = []
+
+    def sign(self, **request: Any) -> dict[str, bytes]:
+        message, kind = request["Message"], request["MessageType"]
+        self.calls.append((kind, len(message)))
+        assert request["SigningAlgorithm"] == "RSASSA_PKCS1_V1_5_SHA_256"
+        if kind == "RAW":
+            assert len(message) <= 4096, "KMS refuses RAW messages over 4 KiB"
+            return {"Signature": self.key.sign(message, padding.PKCS1v15(), hashes.SHA256())}
+        assert kind == "DIGEST" and len(message) == 32
+        prehashed = utils.Prehashed(hashes.SHA256())
+        return {"Signature": self.key.sign(message, padding.PKCS1v15(), prehashed)}
+
+
+@pytest.mark.parametrize("size", [100, 4096, 4097, 200_000])
+def test_kms_signs_raw_up_to_4_kib_and_a_digest_beyond(size: int) -> None:
+    """A status list's signing input is far over 4 KiB: it goes as its SHA-256 digest, and
+    the signature verifies over the whole input as RS256."""
+    kms = _Kms()
+    message = os.urandom(size)
+    signature = KmsSigner("key-1", kms=kms).sign(message)
+    kms.key.public_key().verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+    assert kms.calls == ([("RAW", size)] if size <= 4096 else [("DIGEST", 32)])
