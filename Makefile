@@ -82,7 +82,7 @@ bench: $(STAMP)  ## Benchmarks: hot paths vs their floor, cold starts, contentio
 synth: $(STAMP)  ## Synthesize the CloudFormation template offline (no AWS credentials needed)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) synth --quiet
 
-deploy: $(STAMP)  ## Deploy to the AWS account of your current credentials
+deploy: $(STAMP) $(CONSOLE_BUILT)  ## Deploy to the AWS account of your current credentials (the console built first)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK) deploy $(ARGS)
 
 clean:  ## Remove build output and local data

@@ -17,6 +17,7 @@ Optional context (``cdk synth -c key=value``); lists are comma-separated:
 - ``logRetentionDays``: of function and access logs (default 30).
 - ``dataRemovalPolicy``: ``retain`` (default) or ``destroy`` (disposable stages).
 - ``alarmEmails``: addresses subscribed to the alarm topic.
+- ``console``: ``false`` leaves the web console out (CloudFront, S3, its Cognito client).
 - ``nag``: ``false`` skips the cdk-nag AWS Solutions checks (run by default when
   cdk-nag is installed; any unacknowledged finding fails the synth).
 
@@ -106,6 +107,8 @@ def props_from_context(app: App) -> LicensingServiceProps:
         values["log_retention"] = logs.RetentionDays(days)
     if _context(app, "dataRemovalPolicy"):
         values["data_removal_policy"] = _REMOVAL_POLICIES[_context(app, "dataRemovalPolicy")]
+    if str(_context(app, "console") or "true").lower() == "false":
+        values["console"] = None
     return LicensingServiceProps(**values)
 
 

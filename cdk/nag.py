@@ -46,6 +46,22 @@ REASONS = {
         "X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support "
         "no resource-level permissions (the statement CDK adds for Tracing.ACTIVE)."
     ),
+    "AwsSolutions-CFR1": (
+        "The console serves a vendor's customers wherever they are; no country is excluded."
+    ),
+    "AwsSolutions-CFR2": (
+        "The console is static files behind CloudFront (no origin to shield, nothing "
+        "dynamic); the API it calls has its own throttling. A web ACL is the vendor's option."
+    ),
+    "AwsSolutions-CFR4": (
+        "The distribution uses CloudFront's default certificate, whose minimum protocol "
+        "CloudFront sets; a custom domain's certificate would take TLSv1.2_2021."
+    ),
+    "deployment": (
+        "CDK's BucketDeployment provider: it copies the console's build from the asset "
+        "bucket into the console's bucket and invalidates the distribution, once per "
+        "deploy; its role, policies and runtime are CDK's."
+    ),
     "index": (
         "Queries on the table's global secondary indexes: the grant is scoped to this "
         "table's indexes (<table ARN>/index/*), no other table."

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
@@ -37,6 +37,7 @@ from licensing_core.settings import PREFIX
 from licensing_core.telemetry import NAMESPACE
 
 from cdk.api import DEFAULT_THROTTLE, ROUTE_THROTTLES, Api, CustomDomain, Throttle
+from cdk.console import Console, ConsoleProps, ExternalSignIn
 from cdk.functions import Functions
 from cdk.identity import (
     ExistingUserPool,
@@ -74,9 +75,11 @@ SpecT = TypeVar("SpecT", bound=FunctionSpec)
 __all__ = [
     "AlarmThresholds",
     "AzureKeyVaultKey",
+    "ConsoleProps",
     "CustomDomain",
     "ExistingKmsKey",
     "ExistingUserPool",
+    "ExternalSignIn",
     "IdentityTrigger",
     "LicensingService",
     "LicensingServiceProps",
@@ -118,7 +121,10 @@ class LicensingServiceProps:
     #: Tables, user pool, signing key, access logs: RETAIN (and deletion protection)
     #: unless the deployment is disposable.
     data_removal_policy: RemovalPolicy = RemovalPolicy.RETAIN
+    #: Origins whose pages may call the API (the console's is added to a list without ``*``).
     cors_origins: Sequence[str] = ("*",)
+    #: The web console (CloudFront, S3, a Cognito client); None leaves it out.
+    console: ConsoleProps | None = ConsoleProps()  # noqa: RUF009 - frozen, immutable
     log_level: str = "INFO"
     #: Per-function throttles (route table ``function`` -> throttle), over the defaults.
     throttles: Mapping[str, Throttle] = field(default_factory=dict)
@@ -169,6 +175,8 @@ class LicensingService(Construct):
                 event_pattern=events.EventPattern(source=[SERVICE_NAME]),
                 retention=props.event_archive_retention,
             )
+        #: Before the functions and the API: its client is one of their audiences.
+        self.console = self._console(props.console)
         self.layers = Layers(self, "Layers")
         self.jobs = self._present(
             default_jobs(props.claim_expiry_schedule) if props.jobs is None else props.jobs
@@ -196,13 +204,15 @@ class LicensingService(Construct):
             routes=props.routes,
             functions=self.functions.by_function,
             identity=self.identity,
-            cors_origins=props.cors_origins,
+            cors_origins=self._cors_origins(),
             throttles={**ROUTE_THROTTLES, **props.throttles},
             default_throttle=props.default_throttle,
             domain=props.domain,
             access_log_retention=props.log_retention,
         )
         self.api.access_logs.apply_removal_policy(data_policy)
+        if self.console is not None:
+            self.console.deploy(self.api.url)
         #: Job function name -> its schedule rule.
         self.schedules: dict[str, events.Rule] = {}
         for job in self.jobs:
@@ -247,6 +257,35 @@ class LicensingService(Construct):
         """The API's base URL."""
         return self.api.url
 
+    def _console(self, props: ConsoleProps | None) -> Console | None:
+        if props is None:
+            return None
+        if props.sign_in is None and self.identity.created_pool is None:
+            Annotations.of(self).add_info(
+                "console: not deployed; with a user pool or OIDC issuer this stack does not "
+                "create, give ConsoleProps(sign_in=ExternalSignIn(...))"
+            )
+            return None
+        domain = self.props.domain
+        # The API's exact URL would make the console depend on the API that depends on it
+        # (CORS, audiences): its CSP allows the region's API Gateway hosts instead.
+        api_origin = (
+            f"https://{domain.domain_name}"
+            if domain
+            else f"https://*.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
+        )
+        console = Console(
+            self, "Console", props=props, identity=self.identity, api_origins=[api_origin]
+        )
+        self.identity.audiences.append(console.client_id)
+        return console
+
+    def _cors_origins(self) -> list[str]:
+        origins = list(self.props.cors_origins)
+        if self.console is not None and "*" not in origins:
+            origins.append(self.console.origin)
+        return origins
+
     def _present(self, specs: Sequence[SpecT]) -> list[SpecT]:
         """The jobs whose folder exists; the others are noted and skipped."""
         present = []
@@ -283,10 +322,14 @@ class LicensingService(Construct):
         return environment
 
     def _bearer_environment(self) -> dict[str, str]:
-        """How functions verify OIDC bearers (not for triggers: the pool depends on them)."""
+        """What HTTP routes' functions get beyond the common environment: how to verify OIDC
+        bearers, where the registration page sends people (the console's portal). Not for
+        triggers: the pool depends on them."""
         return {
             f"{PREFIX}OIDC_ISSUER": self.identity.issuer,
             f"{PREFIX}OIDC_JWKS_URL": self.identity.jwks_url,
             f"{PREFIX}OIDC_AUDIENCES": ",".join(self.identity.audiences),
             f"{PREFIX}ADMIN_GROUP": self.identity.admin_group_name,
+            # Where the registration page sends people to claim (the console's portal).
+            **({f"{PREFIX}PORTAL_URL": f"{self.console.url}portal/claim"} if self.console else {}),
         }

@@ -80,6 +80,14 @@ class LicensingStack(Stack):
                 "CloudWatch dashboard of the service",
             ),
             "AlarmTopicArn": (self.alarm_topic.topic_arn, "SNS topic of the alarms"),
+            "ConsoleUrl": (
+                service.console.url if service.console else None,
+                "The vendor console and customer portal",
+            ),
+            "ConsoleClientId": (
+                service.console.client_id if service.console else None,
+                "Cognito app client of the console (authorization code with PKCE)",
+            ),
             "ApiDomainTarget": (
                 service.api.domain_name.regional_domain_name if service.api.domain_name else None,
                 "Point the custom domain's CNAME or alias here",

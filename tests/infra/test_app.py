@@ -29,11 +29,18 @@ def test_outputs_name_what_a_deployment_needs(assembly: CloudAssembly) -> None:
     clients = {
         bool(client["Properties"].get("GenerateSecret")): logical_id
         for logical_id, client in assembly.resources("AWS::Cognito::UserPoolClient").items()
+        if client["Properties"].get("ClientName") != "licensing-console"
     }
+    (console,) = [
+        logical_id
+        for logical_id, client in assembly.resources("AWS::Cognito::UserPoolClient").items()
+        if client["Properties"].get("ClientName") == "licensing-console"
+    ]
     assert assembly.output_ref("ApiUrl") == assembly.the("AWS::ApiGatewayV2::Api")
     assert assembly.output_ref("UserPoolId") == assembly.the("AWS::Cognito::UserPool")
     assert assembly.output_ref("UserPoolClientId") == clients[False]
     assert assembly.output_ref("MachineClientId") == clients[True]
+    assert assembly.output_ref("ConsoleClientId") == console  # tests/infra/test_console.py
     assert assembly.output_ref("TokenEndpoint") == assembly.the("AWS::Cognito::UserPoolDomain")
     assert assembly.output_ref("SigningKeyId") == assembly.the("AWS::KMS::Key")
     assert assembly.output_ref("EventBusName") == assembly.the("AWS::Events::EventBus")

@@ -11,9 +11,14 @@ from tests.infra.cloud_assembly import CloudAssembly, references
 
 
 def _clients(assembly: CloudAssembly) -> dict[str, dict[str, Any]]:
-    """``user`` / ``machine`` -> the properties of that app client."""
+    """``user`` / ``machine`` / ``console`` -> the properties of that app client (the
+    console's is tested in test_console.py)."""
     clients = {
-        "machine" if client["Properties"].get("GenerateSecret") else "user": client["Properties"]
+        "console"
+        if client["Properties"].get("ClientName") == "licensing-console"
+        else "machine"
+        if client["Properties"].get("GenerateSecret")
+        else "user": client["Properties"]
         for client in assembly.resources("AWS::Cognito::UserPoolClient").values()
     }
     assert len(clients) == len(assembly.resources("AWS::Cognito::UserPoolClient"))

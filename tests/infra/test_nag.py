@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cdk.console import PROVIDER_FINDINGS
 from cdk.nag import REASONS
 from tests.infra.cloud_assembly import CloudAssembly
 
@@ -36,17 +37,26 @@ def test_the_accepted_findings_are_the_expected_ones(assembly: CloudAssembly) ->
         "AwsSolutions-APIG4",  # public and application routes
         "AwsSolutions-COG2",  # optional MFA
         "AwsSolutions-COG8",  # Essentials plan
-        "AwsSolutions-L1",  # python3.11
+        "AwsSolutions-L1",  # python3.11, the console deployment's provider
         "AwsSolutions-SQS3",  # the publisher's dead-letter queue has none of its own
-        "AwsSolutions-IAM5",  # X-Ray's Resource: *, GSI queries
+        "AwsSolutions-IAM5",  # X-Ray's Resource: *, GSI queries, the console's provider
+        "AwsSolutions-IAM4",  # the console deployment's provider (CDK's)
+        "AwsSolutions-CFR1",  # the console: no geo restriction
+        "AwsSolutions-CFR2",  # the console: no web ACL of its own
+        "AwsSolutions-CFR4",  # the console: CloudFront's default certificate
     }
+    provider = {finding for findings in PROVIDER_FINDINGS.values() for finding in findings}
     wildcards = {
         finding["ruleName"]
         for finding in assembly.acknowledged()
         if finding["ruleName"].startswith("AwsSolutions-IAM5")
     }
     for rule in wildcards:
-        assert rule == "AwsSolutions-IAM5[Resource::*]" or rule.endswith(".Arn>/index/*]")
+        assert (
+            rule == "AwsSolutions-IAM5[Resource::*]"
+            or rule.endswith(".Arn>/index/*]")
+            or rule in provider
+        )
 
 
 @pytest.mark.parametrize("variant", ["azure", "oidc", "pool"])

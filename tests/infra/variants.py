@@ -6,7 +6,8 @@ synth does it), the functions are fake folders under a temporary directory, and
 cdk-nag runs on it as on the real app.
 
 - ``Azure``: Azure Key Vault signer, new user pool with a post-confirmation trigger,
-  custom domain, a scheduled job (and one whose folder is missing), disposable data.
+  custom domain, a scheduled job (and one whose folder is missing), disposable data,
+  the console without a build.
 - ``Oidc``: existing KMS key, a foreign OIDC issuer (no Cognito at all).
 - ``Pool``: an existing Cognito user pool in another region; no alarms.
 """
@@ -94,6 +95,7 @@ def synthesize_variants(root: Path) -> Variants:
     from cdk.nag import apply_checks
     from cdk.service import (
         AzureKeyVaultKey,
+        ConsoleProps,
         CustomDomain,
         ExistingKmsKey,
         ExistingUserPool,
@@ -139,6 +141,10 @@ def synthesize_variants(root: Path) -> Variants:
             signing=AzureKeyVaultKey(AZURE_KEY_ID, SECRET_ARN, SECRET_KEY_ARN),
             identity=NewUserPool(domain_prefix="acme-licensing", self_sign_up=True),
             domain=CustomDomain(DOMAIN, CERTIFICATE_ARN),
+            # Synthesized without a build of the console: a placeholder, and a warning.
+            console=ConsoleProps(
+                assets_dir=root / "console-not-built", extra_origins=("http://localhost:5173",)
+            ),
             data_removal_policy=RemovalPolicy.DESTROY,
             log_retention=logs.RetentionDays.ONE_WEEK,
             event_archive_retention=None,
