@@ -61,6 +61,8 @@ class Checkpoint:
     rss_mb: float
     #: p50 of the writes since the previous checkpoint
     p50_ms: float
+    #: the machine's 1-minute load average then (other work slows every write alike)
+    load: float | None = None
 
 
 @dataclass
@@ -96,6 +98,8 @@ class Latency:
     full_p50_ms: dict[str, float]
     full_p90_ms: dict[str, float]
     empty_p90_ms: dict[str, float]
+    #: the machine's 1-minute load average at the end
+    load: float | None = None
 
     def ratio(self, endpoint: str) -> float:
         return self.full_p50_ms[endpoint] / self.empty_p50_ms[endpoint]
@@ -136,6 +140,17 @@ class Figures:
 
 def _today() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+
+
+def _load() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
+
+
+def _shown(load: float | None) -> str:
+    return "-" if load is None else f"{load:.1f}"
 
 
 def rss_mb(pid: int) -> float:
@@ -316,7 +331,7 @@ def growth(writes: int, work_dir: Path, log: Log) -> Growth:
             if done >= mark or (done >= writes and not any(t.is_alive() for t in threads)):
                 window = samples[mark - CHECKPOINT : mark]
                 checkpoints.append(
-                    Checkpoint(done, rss_mb(server.pid), percentile(window, 50) * 1e3)
+                    Checkpoint(done, rss_mb(server.pid), percentile(window, 50) * 1e3, _load())
                 )
                 if len(checkpoints) % 5 == 0 or done >= writes:
                     last = checkpoints[-1]
@@ -415,7 +430,7 @@ def latency(audit_records: int, iterations: int, work_dir: Path, log: Log) -> La
     return Latency(
         audit_records, _today(), iterations, seed_seconds,
         empty_p50_ms=p("empty", 50), full_p50_ms=p("full", 50),
-        full_p90_ms=p("full", 90), empty_p90_ms=p("empty", 90),
+        full_p90_ms=p("full", 90), empty_p90_ms=p("empty", 90), load=_load(),
     )  # fmt: skip
 
 
@@ -482,7 +497,8 @@ def markdown(figures: Figures) -> list[str]:
         f"{CHECKPOINT:,} writes, with the p50 of those writes; then Ctrl-C, and a restart "
         "that loads the data directory. *Latency vs data*: an empty server and one holding "
         "seeded audit records (bulk BatchWriteItem to its moto) take the same cycles, "
-        "alternating, rotating order."
+        "alternating, rotating order. The p50 of a growth checkpoint moves with the machine's "
+        "load (other processes share its cores); the side-by-side ratios do not."
     )
     out += ["", "| measure | value | target |", "|---|---|---|"]
     out += [
@@ -490,7 +506,7 @@ def markdown(figures: Figures) -> list[str]:
     ]
     if figures.growth:
         out += ["", "| writes | run | RSS | growth per write (2nd half) | p50 first / last 1,000 | "
-                "items stored | Ctrl-C to exit | restart (load) | RSS after restart |",
+                "items stored | Ctrl-C to exit | restart until it answers | RSS after restart |",
                 "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for count, grown in sorted(figures.growth.items()):
             first, last = grown.checkpoints[0], grown.checkpoints[-1]
@@ -506,16 +522,22 @@ def markdown(figures: Figures) -> list[str]:
             f"RSS and p50 every {CHECKPOINT:,} writes of the {max(figures.growth):,}-write run:",
             "",
         ]
-        out += ["| writes | RSS | p50 |", "|---|---|---|"]
         step = max(1, len(largest.checkpoints) // 10)
         shown = largest.checkpoints[step - 1 :: step]
-        out += [f"| {c.writes:,} | {c.rss_mb:.0f} MB | {c.p50_ms:.1f} ms |" for c in shown]
+        loads = any(c.load is not None for c in shown)
+        out += ["| writes | RSS | p50 |" + (" load average |" if loads else ""), "|---|---|---|" + ("---|" if loads else "")]  # fmt: skip
+        out += [
+            f"| {c.writes:,} | {c.rss_mb:.0f} MB | {c.p50_ms:.1f} ms |"
+            + (f" {_shown(c.load)} |" if loads else "")
+            for c in shown
+        ]
     if figures.latency:
         lat = figures.latency
         out += [
             "",
             f"Latency vs data ({lat.date}): {lat.iterations} cycles per server after warm-up; "
-            f"{lat.audit_records:,} audit records seeded in {lat.seed_seconds:.0f} s.",
+            f"{lat.audit_records:,} audit records seeded in {lat.seed_seconds:.0f} s"
+            + ("." if lat.load is None else f"; load average at the end {lat.load:.1f}."),
             "",
             "| write | p50 empty | p50 full | full / empty | p90 empty | p90 full |",
             "|---|---|---|---|---|---|",
@@ -559,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.quick or args.render):
             figures.save()
         RESULTS.write_text(replace_section(RESULTS.read_text(), SECTION, markdown(figures)))
-        print(f"\nwritten: {FIGURES.name}, the section of {RESULTS.name}")
+        print(f"\nwritten: the section of {RESULTS.name}")
     return 0
 
 
