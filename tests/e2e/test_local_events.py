@@ -32,9 +32,17 @@ def _delivered(server: LocalServer, subject: str, timeout: float = 15.0) -> list
 
 def test_a_committed_change_is_published_and_logged(local_server: LocalServer) -> None:
     admin = local_server.admin_token
-    product = local_server.request("GET", "/products", token=admin).body["items"][0]
-    tiers = local_server.request("GET", f"/products/{product['productId']}/tiers", token=admin)
-    tier = tiers.body["items"][0]["tierId"]
+    code = f"Events.{uuid.uuid4().hex[:8]}"
+    product = local_server.request(
+        "POST", "/products", token=admin, json_body={"code": code, "name": "Events"}
+    ).body
+    tier = local_server.request(
+        "POST",
+        f"/products/{product['productId']}/tiers",
+        token=admin,
+        json_body={"code": "base", "name": "Base", "monthlyPrice": 0,
+                   "currency": "EUR", "billingPeriods": ["monthly"], "maxUsers": 1},
+    ).body["tierId"]  # fmt: skip
     customer = local_server.request(
         "POST",
         "/customers",
