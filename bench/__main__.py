@@ -3,7 +3,7 @@
 python -m bench                 # defaults: under 10 minutes on a 2-core machine
 python -m bench --quick         # a smoke run: fewer iterations, rounds and trials
 python -m bench --trials 1000   # the long contention run
-python -m bench --only hot,cost # some sections only (hot, cold, contention, sdk, local)
+python -m bench --only hot,cost # some sections only (hot, cold, contention, sdk, local, search)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from bench import report
 from bench.support import ROOT
 
-SECTIONS = ("hot", "cold", "contention", "sdk", "local")
+SECTIONS = ("hot", "cold", "contention", "sdk", "local", "search")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome.seconds[name] = time.perf_counter() - started
             _log(f"  {outcome.seconds[name]:.0f} s")
 
-    from bench import coldstart, contention, hotpaths, local_server, sdk
+    from bench import coldstart, contention, hotpaths, local_server, sdk, search
 
     hot = section(
         "hot",
@@ -141,12 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
 
+    outcome.search = section(
+        "search",
+        lambda: search.run(search.QUICK_LICENSES if quick else search.LICENSES, log=_log),
+    )
+
     print()
     report.print_table(outcome)
     total = sum(outcome.seconds.values())
     if not args.no_write:
         if outcome.local and not quick:
             outcome.local.save()
+        if outcome.search and not quick:
+            outcome.search.save()
         RESULTS.write_text(report.markdown(outcome))
         print(f"\nwritten: {RESULTS.relative_to(ROOT)} ({total:.0f} s in all)")
     else:

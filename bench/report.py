@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import cost, local_server
+from bench import cost, local_server, search
 from bench.coldstart import HOT as HOT_FUNCTIONS
 from bench.coldstart import ColdStart
 from bench.contention import Contention
@@ -66,6 +66,7 @@ class Outcome:
     contention: Contention | None = None
     sdk: Sdk | None = None
     local: local_server.Figures | None = None
+    search: search.Figures | None = None
 
 
 def machine() -> dict[str, str]:
@@ -267,6 +268,9 @@ def markdown(outcome: Outcome) -> str:
     local = outcome.local or local_server.Figures.load()
     if local.growth or local.latency:
         out += ["", *local_server.markdown(local)]
+    found = outcome.search or search.Figures.load()
+    if found:
+        out += ["", *search.markdown(found)]
     return "\n".join(out) + "\n"
 
 
