@@ -276,4 +276,3 @@ def test_a_tenant_admin_cannot_bind_an_identity_provider_account(world: World) -
     )
     assert answer.status == 403 and answer.json["code"] == "SUBJECT_NOT_ALLOWED"
     assert snapshot() == before
-
