@@ -40,8 +40,9 @@ CHANGES = [
     "a second read on that path only",
     "activate: no machine-claim pre-read (5 calls -> 3): the seat transaction's "
     "attribute_not_exists on the machine's claim detects a known machine, which is then "
-    "read and renewed in place (no second seat); the machine token is signed after the "
-    "seat is taken, so a re-activation signs once",
+    "read and renewed in place (no second seat); the machine token is signed and sealed "
+    "before the seat-taking write (a signer or key that fails holds no seat), once per "
+    "request",
     "regenerate, renew and audit no longer read the identity (its ids are on the license)",
     "the PEM signer loads its own key without cryptography's RSA consistency checks "
     "(about 40 ms of the first request of a cold start)",
