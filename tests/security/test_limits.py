@@ -52,26 +52,28 @@ BAD_CURSORS = {
 }
 
 
-def _cursor_bound(route: Route) -> int:
-    """The longest cursor the route's query model takes."""
+def _bound(route: Route, name: str, key: str) -> int:
+    """The route's query model's bound ``key`` (``maxLength``, ``maximum``) of ``name``."""
     assert route.query is not None
-    schema = route.query.model_json_schema(by_alias=True)["properties"]["cursor"]
-    return max(int(option.get("maxLength", 0)) for option in schema["anyOf"])
+    schema = route.query.model_json_schema(by_alias=True)["properties"][name]
+    return max(int(option.get(key, 0)) for option in schema.get("anyOf", [schema]))
 
 
 @pytest.mark.parametrize("route", PAGED_ROUTES, ids=[r.route_key for r in PAGED_ROUTES])
 def test_page_size_and_cursor_are_bounded(route: Route, api: Api, target: Target) -> None:
     given = urlencode(query_example(route, target))
     path = f"{target.path(route)}?{given}&" if given else f"{target.path(route)}?"
-    control = api.admin("GET", f"{path}limit=100")
-    assert control.status == 200 and len(control.body["items"]) <= 100, control.body
+    largest = _bound(route, "limit", "maximum")
+    control = api.admin("GET", f"{path}limit={largest}")
+    assert control.status == 200 and len(control.body["items"]) <= largest, control.body
     with api.dynamo.unchanged():
         for limit in BAD_LIMITS:
             reply = api.admin("GET", f"{path}limit={quote(limit)}")
             assert_problem(reply, 422, "VALIDATION_FAILED")
         reply = api.admin("GET", f"{path}limit=1&limit=1000000")
         assert_problem(reply, 422, "VALIDATION_FAILED")
-        too_long = {"over-the-bound": ("A" * (_cursor_bound(route) + 1), 422, "VALIDATION_FAILED")}
+        longest = _bound(route, "cursor", "maxLength")
+        too_long = {"over-the-bound": ("A" * (longest + 1), 422, "VALIDATION_FAILED")}
         for name, (cursor, status, code) in {**BAD_CURSORS, **too_long}.items():
             if route.access is Access.END_USER and status == 400:
                 continue  # see test_a_garbage_cursor_is_refused_before_an_identity_exists
