@@ -233,17 +233,24 @@ class OidcFront:
         account = self.accounts.get(username.lower())
         client = cognito_client(self.aws_endpoint)
         try:
-            result = client.admin_initiate_auth(
+            answer = client.admin_initiate_auth(
                 UserPoolId=self.idp.user_pool_id,
                 ClientId=self.idp.client_id,
                 AuthFlow="ADMIN_USER_PASSWORD_AUTH",
                 AuthParameters={"USERNAME": username, "PASSWORD": password},
-            )["AuthenticationResult"]
+            )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in ("NotAuthorizedException", "UserNotFoundException"):
                 raise _Refusal("Wrong email address or password.", "password") from error
             raise
+        result = answer.get("AuthenticationResult")
+        if result is None:  # e.g. NEW_PASSWORD_REQUIRED: an invited account's first sign-in
+            raise _Refusal(
+                "This account must choose a new password first, which the local sign-in "
+                "does not offer: use an account of `python -m local accounts`.",
+                "password",
+            )
         one_time = form.get("code", "").replace(" ", "")
         mfa = False
         if auth.mfa or one_time:

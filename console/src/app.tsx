@@ -20,7 +20,7 @@ const AREAS: Record<Area, () => Promise<Screens>> = {
   portal: () => import("./portal/screens"),
 };
 
-export function useSession(): Session | null {
+function useSession(): Session | null {
   const [value, setValue] = useState(currentSession);
   useEffect(() => subscribe(setValue), []);
   return value;
@@ -155,11 +155,13 @@ function useFocusOnNavigation(path: string): void {
 export function App({ signInError }: { signInError: Error | null }) {
   const session = useSession();
   const location = useLocation();
+  const [signedIn, setSignedIn] = useState(false);
   useFocusOnNavigation(location.path);
   useEffect(() => {
+    if (session) setSignedIn(true);
     if (session && location.path === "") navigate(isAdmin(session) ? "overview" : "portal", { replace: true });
   }, [session, location.path]);
-  if (!session) return <SignIn error={signInError} />;
+  if (!session) return <SignIn error={signInError} ended={signedIn} />;
   return (
     <Shell session={session} location={location}>
       <AreaScreens area={areaOf(location.path, session)} location={location} session={session} />
@@ -167,7 +169,7 @@ export function App({ signInError }: { signInError: Error | null }) {
   );
 }
 
-function SignIn({ error }: { error: Error | null }) {
+function SignIn({ error, ended }: { error: Error | null; ended: boolean }) {
   const [failure, setFailure] = useState<Error | null>(error);
   const [busy, setBusy] = useState(false);
   useEffect(() => {
@@ -185,6 +187,11 @@ function SignIn({ error }: { error: Error | null }) {
     <main id="main" class="sign-in">
       <h1>Licensing</h1>
       <p>Vendors manage licenses, identities and the catalog here; customers see their licenses, machines and usage.</p>
+      {ended ? (
+        <p class="notice" role="status">
+          Your session ended: sign in again to go on where you were.
+        </p>
+      ) : null}
       {failure ? <ProblemMessage error={failure} /> : null}
       <button type="button" onClick={start} disabled={busy}>
         {busy ? "Signing in…" : "Sign in"}

@@ -88,3 +88,28 @@ def test_a_customer_lands_in_the_portal(console_tab: Tab) -> None:
     expect(page).to_have_url(f"{console_tab.console_url}portal")
     expect(page.get_by_role("navigation", name="Main")).not_to_contain_text("Catalog")
     expect(page.get_by_text("Customer", exact=True)).to_be_visible()
+
+
+def test_a_token_the_api_refuses_ends_the_session(console_tab: Tab) -> None:
+    from playwright.sync_api import Route, expect
+
+    page = console_tab.page
+    sign_in(console_tab, "admin", "licenses")
+
+    def expired(route: Route) -> None:
+        route.fulfill(
+            status=401,
+            headers={"www-authenticate": 'Bearer realm="licensing", error="invalid_token"'},
+            content_type="application/problem+json",
+            body='{"code": "UNAUTHENTICATED", "title": "Unauthenticated", "status": 401}',
+        )
+
+    page.route("**/license-keys?*", expired)  # as an expired or revoked token is answered
+    search = page.get_by_role("search", name="Licenses")
+    search.get_by_label("Customer email").fill("anyone@example.com")
+    search.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session ended: sign in again to go on where you were."
+    )
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    console_tab.allow_console("status of 401")

@@ -8,6 +8,7 @@ import base64
 import gzip
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -248,3 +249,108 @@ def test_an_expired_or_unknown_form_says_to_start_again(oidc: OidcFront) -> None
         get("/oidc/authorize", method="POST", body=b"request=nope&username=a&password=b")
     )
     assert response.status == 400 and b"expired" in response.body
+
+
+# --- Signing in against a (mocked) pool ------------------------------------------------
+
+
+@pytest.fixture
+def pool_front() -> Iterator[tuple[OidcFront, str]]:
+    """An OIDC front over moto's Cognito (in process): the admin with MFA in a tenant, and
+    an invited user who has not chosen a password yet."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        cognito = boto3.client("cognito-idp", region_name="us-east-1")
+        pool = cognito.create_user_pool(PoolName="p")["UserPool"]["Id"]
+        client = cognito.create_user_pool_client(
+            UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH"]
+        )["UserPoolClient"]["ClientId"]
+        for username, attributes in (
+            ("admin@example.com", [{"Name": "custom:tenant", "Value": "tnt_1"}]),
+            ("invited@example.com", []),
+        ):
+            cognito.admin_create_user(
+                UserPoolId=pool,
+                Username=username,
+                UserAttributes=[{"Name": "email", "Value": username}, *attributes],
+                TemporaryPassword="Temporary-Passw0rd!",
+                MessageAction="SUPPRESS",
+            )
+        cognito.admin_set_user_password(
+            UserPoolId=pool,
+            Username="admin@example.com",
+            Password="Passw0rd!Passw0rd",
+            Permanent=True,
+        )
+        accounts = {"admin": Account("admin@example.com", "Passw0rd!Passw0rd", (), SECRET)}
+        idp = IdentityProvider(pool, client, accounts)
+        registered = Client(client, frozenset({CALLBACK}), frozenset())
+        front = OidcFront(
+            server_url=SERVER,
+            aws_endpoint="https://cognito-idp.us-east-1.amazonaws.com",
+            idp=idp,
+            clients=[registered],
+            clock=lambda: 59.0,
+        )
+        yield front, client
+
+
+def _sign_in(front: OidcFront, client: str, form: str, **query: str) -> HttpResponse:
+    shown = front(get("/oidc/authorize", authorize_query(client_id=client, **query)))
+    request_id = shown.body.decode().split('name="request" value="')[1].split('"')[0]
+    return front(
+        get("/oidc/authorize", method="POST", body=f"request={request_id}&{form}".encode())
+    )
+
+
+def test_an_mfa_sign_in_gives_the_pools_tokens_with_the_claims_of_a_step_up(
+    pool_front: tuple[OidcFront, str],
+) -> None:
+    import jwt
+
+    front, client = pool_front
+    form = f"username=admin%40example.com&password=Passw0rd%21Passw0rd&code={hotp(SECRET, 1)}"
+    answer = _sign_in(front, client, form, acr_values="mfa", nonce="n-42")
+    location = urlsplit(header(answer, "location") or "")
+    code = parse_qs(location.query)["code"][0]
+    verifier = "v" * 43
+    front._grants[code].challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    body = f"grant_type=authorization_code&code={code}&client_id={client}&redirect_uri={CALLBACK}&code_verifier={verifier}"
+    tokens = json.loads(front(get("/oidc/token", method="POST", body=body.encode())).body)
+    access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    identity = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    assert access["acr"] == "mfa" and access["amr"] == ["pwd", "mfa"] and access["auth_time"] == 59
+    assert access["tenant"] == "tnt_1" and access["client_id"] == client
+    assert identity["nonce"] == "n-42" and identity["email"] == "admin@example.com"
+    assert identity["aud"] == client and identity["acr"] == "mfa"
+
+
+def test_without_the_code_an_mfa_request_is_refused_on_the_form(
+    pool_front: tuple[OidcFront, str],
+) -> None:
+    front, client = pool_front
+    answer = _sign_in(
+        front,
+        client,
+        "username=admin%40example.com&password=Passw0rd%21Passw0rd&code=000000",
+        acr_values="mfa",
+    )
+    assert (
+        answer.status == 401
+        and b"Wrong or used code" in answer.body
+        and header(answer, "location") is None
+    )
+
+
+def test_an_invited_account_that_has_no_password_yet_is_told_so(
+    pool_front: tuple[OidcFront, str],
+) -> None:
+    front, client = pool_front
+    answer = _sign_in(
+        front, client, "username=invited%40example.com&password=Temporary-Passw0rd%21"
+    )
+    assert answer.status == 401 and b"must choose a new password" in answer.body

@@ -4,17 +4,15 @@
 
 import createClient, { type Client } from "openapi-fetch";
 import { type StepUpChallenge, stepUpChallenge } from "../auth/challenge";
-import { session } from "../auth/session";
+import { session, sessionEnded } from "../auth/session";
 import type { components, paths } from "./schema.gen";
 
 export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
 
 let client: Client<paths> | null = null;
-let apiBase = "";
 
 export function configureApi(baseUrl: string): void {
-  apiBase = baseUrl;
   client = createClient<paths>({ baseUrl });
   client.use({
     onRequest({ request }) {
@@ -22,16 +20,20 @@ export function configureApi(baseUrl: string): void {
       if (bearer) request.headers.set("Authorization", `Bearer ${bearer}`);
       return request;
     },
+    onResponse({ request, response }) {
+      // A refused token (not a step-up challenge): the session is over.
+      const challenge = response.headers.get("www-authenticate") ?? "";
+      if (response.status === 401 && request.headers.has("Authorization") && /invalid_token/.test(challenge)) {
+        sessionEnded();
+      }
+      return response;
+    },
   });
 }
 
 export function api(): Client<paths> {
   if (client === null) throw new Error("the API client is not configured");
   return client;
-}
-
-export function apiUrl(path: string): string {
-  return `${apiBase}${path}`;
 }
 
 /** A refused request: its problem (RFC 9457), status, and step-up challenge if any. */

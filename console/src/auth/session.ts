@@ -77,6 +77,12 @@ export function subscribe(listener: (session: Session | null) => void): () => vo
   return () => listeners.delete(listener);
 }
 
+/** The API no longer takes the token (expired, revoked): forget it; the app asks the
+ * person to sign in again. */
+export function sessionEnded(): void {
+  if (current) setSession(null);
+}
+
 function setSession(next: Session | null): void {
   current = next;
   for (const listener of listeners) listener(next);

@@ -13,7 +13,7 @@ import { listTiers, type Names, type Tier, useNames } from "./names";
 type License = Schemas["License"];
 type Search = NonNullable<NonNullable<import("../api/schema.gen").operations["search_licenses"]["parameters"]["query"]>>;
 
-export const STANDINGS = ["active", "suspended", "revoked", "superseded", "expired"] as const;
+const STANDINGS = ["active", "suspended", "revoked", "superseded", "expired"] as const;
 const FILTERS = ["email", "customerId", "productId", "tierId", "status", "tenantId", "expiresAfter", "expiresBefore"] as const;
 type Filter = (typeof FILTERS)[number];
 
@@ -22,7 +22,7 @@ function dayStart(day: string): string | undefined {
   return day ? new Date(`${day}T00:00:00`).toISOString() : undefined;
 }
 
-export function searchQuery(query: URLSearchParams, cursor: string | null, limit: number): Search {
+function searchQuery(query: URLSearchParams, cursor: string | null, limit: number): Search {
   const value = (name: Filter) => query.get(name) || undefined;
   return {
     limit,

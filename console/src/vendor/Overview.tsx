@@ -18,7 +18,7 @@ function daysAgo(days: number): string {
 }
 
 /** The range asked for in the query, default the last 30 days (the API's days are UTC). */
-export function range(query: URLSearchParams): { from: string; to: string } {
+function range(query: URLSearchParams): { from: string; to: string } {
   return { from: query.get("from") || daysAgo(29), to: query.get("to") || isoDay(new Date()) };
 }
 
