@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -247,6 +247,8 @@ def step_up_in_popup(tab: Tab, role: str) -> None:
         prompt.get_by_role("button", name="Sign in again").click()
     popup = opened.value
     expect(popup.get_by_label("One-time code")).to_be_visible()
+    asked = parse_qs(urlsplit(popup.url).query)  # the challenge's acr_values and max_age
+    assert (asked["acr_values"], asked["max_age"], asked["prompt"]) == (["mfa"], ["900"], ["login"])
     expect(popup.get_by_label("Email address")).to_have_value(account(tab.server, role)["username"])
     with popup.expect_event("close"):  # it hands the code back and closes itself
         fill_sign_in(popup, tab.server, role, mfa=True)

@@ -292,3 +292,12 @@ def test_a_custom_domain_is_the_api_the_console_may_call(variants: Any) -> None:
 def test_the_build_is_ignored() -> None:
     ignored = (CONSOLE_DIR / ".gitignore").read_text().split()
     assert "dist/" in ignored and "node_modules/" in ignored
+
+
+def test_context_console_false_leaves_it_out() -> None:
+    from aws_cdk import App
+
+    from cdk.app import props_from_context
+
+    assert props_from_context(App(context={"console": "false"})).console is None
+    assert props_from_context(App()).console is not None
