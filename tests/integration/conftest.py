@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -44,12 +45,15 @@ class CognitoPool:
     ) -> dict[str, str]:
         if username not in self.tokens:
             attributes = [{"Name": "custom:tenant", "Value": tenant}] if tenant else []
-            self.client.admin_create_user(
-                UserPoolId=self.pool_id,
-                Username=username,
-                MessageAction="SUPPRESS",
-                UserAttributes=attributes,
-            )
+            # The pool lives as long as the package: an earlier test's registration may
+            # have invited this address already; then that account is the one signed in.
+            with contextlib.suppress(self.client.exceptions.UsernameExistsException):
+                self.client.admin_create_user(
+                    UserPoolId=self.pool_id,
+                    Username=username,
+                    MessageAction="SUPPRESS",
+                    UserAttributes=attributes,
+                )
             self.client.admin_set_user_password(
                 UserPoolId=self.pool_id, Username=username, Password=PASSWORD, Permanent=True
             )
