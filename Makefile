@@ -46,7 +46,7 @@ token: $(STAMP)  ## Print a fresh admin bearer token for the running local serve
 	@$(BIN)/python -m local token
 
 test: $(STAMP) $(CONSOLE_BUILT)  ## Run every test suite: unit, integration, infra, e2e
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --durations=15 $(PYTEST_ARGS)
 
 test-unit test-integration test-infra test-e2e: test-%: $(STAMP)
 	$(BIN)/python -m pytest tests/$* $(PYTEST_ARGS)
