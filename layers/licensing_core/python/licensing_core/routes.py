@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from licensing_core import schemas as s
 
@@ -27,6 +27,27 @@ KeyUse = Literal["verify", "sign"]
 IdentityProviderUse = Literal["read", "invite", "manage"]
 
 _PATH_PARAM = re.compile(r"{([A-Za-z][A-Za-z0-9]*)}")
+ModelT = TypeVar("ModelT", bound=s.ApiModel)
+
+
+class Model(Generic[ModelT]):
+    """A route's request, query or response model: a row names it (``"ProductCreate"``,
+    or gives the class), and reading it imports it from :mod:`licensing_core.schemas`
+    then, so a function loads its own route's models, never the whole API's."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}_model"
+
+    def __get__(self, route: object, owner: type | None = None) -> type[ModelT] | None:
+        if route is None:  # the dataclass asks for the default
+            return None
+        value = route.__dict__[self._slot]
+        if isinstance(value, str):
+            value = route.__dict__[self._slot] = getattr(s, value)
+        return value
+
+    def __set__(self, route: object, value: type[ModelT] | str | None) -> None:
+        route.__dict__[self._slot] = value
 
 
 class Access(StrEnum):
@@ -45,9 +66,9 @@ class Route:
     function: str
     summary: str
     access: Access
-    request: type[s.RequestModel] | None = None
-    query: type[s.RequestModel] | None = None
-    response: type[s.ApiModel] | None = None
+    request: Model[s.RequestModel] = Model()
+    query: Model[s.RequestModel] = Model()
+    response: Model[s.ApiModel] = Model()
     status: int = 200
     media_type: str = "application/json"
     #: Name of the action in the step-up policy; None where no step-up applies.
@@ -115,166 +136,166 @@ A, P, U = Access.ADMIN, Access.PUBLIC, Access.END_USER
 ROUTES: tuple[Route, ...] = (
     # Catalog
     Route("POST", "/products", "create_product", "Create a product", A,
-          request=s.ProductCreate, response=s.Product, status=201,
+          request="ProductCreate", response="Product", status=201,
           tables=_rw("products", "uniques"), tag="catalog"),
     Route("GET", "/products", "list_products", "List products", A,
-          query=s.PageQuery, response=s.ProductPage, tables=_ro("products"), tenant_admins=True, tag="catalog"),
+          query="PageQuery", response="ProductPage", tables=_ro("products"), tenant_admins=True, tag="catalog"),
     Route("GET", "/products/{productId}", "get_product", "Read a product", A,
-          response=s.Product, tables=_ro("products"), tenant_admins=True, tag="catalog"),
+          response="Product", tables=_ro("products"), tenant_admins=True, tag="catalog"),
     Route("POST", "/products/{productId}/features", "create_feature", "Add a feature to a product", A,
-          request=s.FeatureCreate, response=s.Feature, status=201,
+          request="FeatureCreate", response="Feature", status=201,
           tables=_ro("products") + _rw("features"), tag="catalog"),
     Route("GET", "/products/{productId}/features", "list_features", "List a product's features", A,
-          response=s.FeatureList, tables=_ro("products", "features"), tenant_admins=True, tag="catalog"),
+          response="FeatureList", tables=_ro("products", "features"), tenant_admins=True, tag="catalog"),
     Route("POST", "/products/{productId}/tiers", "create_tier", "Add a pricing tier", A,
-          request=s.TierCreate, response=s.Tier, status=201,
+          request="TierCreate", response="Tier", status=201,
           tables=_ro("features") + _rw("products", "tiers", "uniques"), tag="catalog"),
     Route("GET", "/products/{productId}/tiers", "list_tiers", "List tiers, resolved", A,
-          response=s.TierList, tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
+          response="TierList", tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
     Route("GET", "/products/{productId}/tiers/{tierId}", "get_tier",
           "Read a tier with its resolved (inherited) features", A,
-          response=s.Tier, tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
+          response="Tier", tables=_ro("products", "features", "tiers"), tenant_admins=True, tag="catalog"),
     Route("PATCH", "/products/{productId}/tiers/{tierId}", "update_tier", "Change a tier", A,
-          request=s.TierUpdate, response=s.Tier, step_up="tier.update",
+          request="TierUpdate", response="Tier", step_up="tier.update",
           tables=_ro("features") + _rw("products", "tiers"), extends_access=True, tag="catalog"),
     Route("GET", "/products/{productId}/pricing", "pricing",
           "Public pricing of a product (by id or code): tiers, prices, every feature", P,
-          response=s.Pricing, tables=_ro("products", "features", "tiers", "uniques"),
+          response="Pricing", tables=_ro("products", "features", "tiers", "uniques"),
           tag="catalog"),
     # Tenants and identities
     Route("POST", "/tenants", "create_tenant",
           "Create a tenant (with a provisioning policy, and the license serving it)", A,
-          request=s.TenantCreate, response=s.Tenant, status=201,
+          request="TenantCreate", response="Tenant", status=201,
           tables=_ro("products", "features", "tiers") + _rw("tenants", "licenses", "audit"),
           statuses=(409,), tag="identity"),
     Route("GET", "/tenants/{tenantId}", "get_tenant", "Read a tenant", A,
-          response=s.Tenant, tables=_ro("tenants"), tenant_admins=True, tag="identity"),
+          response="Tenant", tables=_ro("tenants"), tenant_admins=True, tag="identity"),
     Route("GET", "/tenants/{tenantId}/customers", "list_tenant_customers",
-          "List a tenant's identities", A, query=s.PageQuery, response=s.CustomerPage,
+          "List a tenant's identities", A, query="PageQuery", response="CustomerPage",
           tables=_ro("tenants", "customers"), tenant_admins=True, tag="identity"),
     Route("GET", "/tenants/{tenantId}/summary", "tenant_summary",
           "A tenant's identities, licenses and current usage, counted", A,
-          response=s.TenantSummary, tables=_ro("tenants", "customers", "licenses", "usage"),
+          response="TenantSummary", tables=_ro("tenants", "customers", "licenses", "usage"),
           tenant_admins=True, tag="identity"),
     Route("POST", "/customers", "create_customer",
           "Create an identity (human or service); its tenant's provisioning policy issues "
           "its license at once", A,
-          request=s.CustomerCreate, response=s.Customer, status=201,
+          request="CustomerCreate", response="Customer", status=201,
           tables=_ro("tenants", "products", "features", "tiers")
           + _rw("customers", "uniques", "licenses", "audit"),
           signing_key="sign", tenant_admins=True, tag="identity"),
     Route("GET", "/customers/{customerId}", "get_customer", "Read an identity", A,
-          response=s.Customer, tables=_ro("customers"), tenant_admins=True, tag="identity"),
+          response="Customer", tables=_ro("customers"), tenant_admins=True, tag="identity"),
     Route("GET", "/customers", "search_customers",
           "Find identities by email, email or name prefix, tenant, status and kind", A,
-          query=s.CustomerSearch, response=s.CustomerPage, tables=_ro("customers"),
+          query="CustomerSearch", response="CustomerPage", tables=_ro("customers"),
           tenant_admins=True, tag="identity"),
     # License keys
     Route("POST", "/license-keys", "issue_license",
           "Issue a license key (product and tier by id or code; the identity by id, or by "
           "email: created with the license when new)", A,
-          request=s.LicenseCreate, response=s.IssuedLicense, status=201,
+          request="LicenseCreate", response="IssuedLicense", status=201,
           step_up="license.issue", tables=_ro("tenants", "products", "features", "tiers")
           + _rw("customers", "uniques", "licenses", "audit", "idempotency"),
           signing_key="sign", idempotent=True, tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/validate", "validate_license",
           "Validate a license key (an invalid key is a 200 with valid: false)", Access.APPLICATION,
-          request=s.ValidateRequest, response=s.Validation,
+          request="ValidateRequest", response="Validation",
           tables=_ro("licenses", "customers"), signing_key="verify", tag="licenses"),
     Route("GET", "/license-keys/{licenseId}", "get_license", "Read a license", A,
-          response=s.License, tables=_ro("licenses"), tenant_admins=True, tag="licenses"),
+          response="License", tables=_ro("licenses"), tenant_admins=True, tag="licenses"),
     Route("GET", "/license-keys", "search_licenses",
           "Find licenses by product, tier, standing, identity, tenant and expiry", A,
-          query=s.LicenseSearch, response=s.LicensePage,
+          query="LicenseSearch", response="LicensePage",
           tables=_ro("uniques", "products", "features", "tiers", "customers", "licenses"),
           tenant_admins=True, tag="licenses"),
     Route("GET", "/customers/{customerId}/license-keys", "list_customer_licenses",
-          "List an identity's licenses", A, query=s.PageQuery, response=s.LicensePage,
+          "List an identity's licenses", A, query="PageQuery", response="LicensePage",
           tables=_ro("customers", "licenses"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/revoke", "revoke_license",
-          "Revoke a license for good (idempotent)", A, request=s.StatusChange,
-          response=s.License, step_up="license.revoke", tables=_rw("licenses", "audit"),
+          "Revoke a license for good (idempotent)", A, request="StatusChange",
+          response="License", step_up="license.revoke", tables=_rw("licenses", "audit"),
           tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/suspend", "suspend_license",
-          "Suspend a license (reversible)", A, request=s.StatusChange, response=s.License,
+          "Suspend a license (reversible)", A, request="StatusChange", response="License",
           tables=_rw("licenses", "audit"), tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/reinstate", "reinstate_license",
-          "Reinstate a suspended license", A, request=s.Reinstate, response=s.License,
+          "Reinstate a suspended license", A, request="Reinstate", response="License",
           step_up="license.reinstate", tables=_rw("licenses", "audit"), extends_access=True,
           tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/renew", "renew_license",
-          "Extend a license and get a fresh key", A, request=s.Renew, response=s.LicenseKey,
+          "Extend a license and get a fresh key", A, request="Renew", response="LicenseKey",
           step_up="license.renew", tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
           signing_key="sign", tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/regenerate", "regenerate_license",
-          "Sign a new key from the current catalog", A, request=s.Regenerate,
-          response=s.LicenseKey, step_up="license.regenerate",
+          "Sign a new key from the current catalog", A, request="Regenerate",
+          response="LicenseKey", step_up="license.regenerate",
           tables=_ro("products", "features", "tiers", "customers") + _rw("licenses", "audit"),
           signing_key="sign", tenant_admins=True, tag="licenses"),
     Route("POST", "/license-keys/{licenseId}/audit", "audit_license",
-          "Compare a key's claims with the database (drift)", A, request=s.AuditRequest,
-          response=s.AuditReport, tables=_ro("products", "features", "tiers", "customers",
+          "Compare a key's claims with the database (drift)", A, request="AuditRequest",
+          response="AuditReport", tables=_ro("products", "features", "tiers", "customers",
                                              "licenses"),
           signing_key="verify", tenant_admins=True, tag="licenses"),
     Route("GET", "/license-keys/{licenseId}/history", "license_history",
-          "The audit trail of a license, newest first", A, query=s.PageQuery,
-          response=s.History, tables=_ro("licenses", "audit"), tenant_admins=True, tag="licenses"),
+          "The audit trail of a license, newest first", A, query="PageQuery",
+          response="History", tables=_ro("licenses", "audit"), tenant_admins=True, tag="licenses"),
     # Activations: what applications call
     Route("POST", "/license-activations/activate", "activate",
           "Activate a machine: take a seat, get a short-lived machine token (201; 200 when the "
           "machine was already active)", Access.APPLICATION,
-          request=s.ActivateRequest, response=s.Activation, status=201,
+          request="ActivateRequest", response="Activation", status=201,
           tables=_ro("products", "features", "tiers", "customers")
           + _rw("licenses", "activations", "uniques", "audit", "idempotency"),
           signing_key="sign", idempotent=True, statuses=(200, 403), tag="activations"),
     Route("POST", "/license-keys/heartbeat", "heartbeat",
           "Renew a machine token (no heartbeat, no token)", Access.APPLICATION,
-          request=s.HeartbeatRequest, response=s.MachineToken,
+          request="HeartbeatRequest", response="MachineToken",
           tables=_ro("products", "features", "tiers", "customers", "licenses")
           + _rw("activations"),
           signing_key="sign", statuses=(403, 404, 410), tag="activations"),
     Route("POST", "/license-activations/deactivate", "deactivate",
           "Deactivate a machine and free its seat (idempotent)", Access.APPLICATION,
-          request=s.DeactivateRequest, response=s.Deactivation,
+          request="DeactivateRequest", response="Deactivation",
           tables=_rw("licenses", "activations", "uniques", "audit"), tag="activations"),
     Route("GET", "/license-keys/{licenseId}/activations", "list_activations",
-          "A license's activations and seats", A, response=s.ActivationList,
+          "A license's activations and seats", A, response="ActivationList",
           tables=_ro("products", "features", "tiers", "licenses", "activations"),
           tenant_admins=True, tag="activations"),
     Route("POST", "/license-keys/{licenseId}/activations/{activationId}/deactivate",
           "force_deactivate", "Deactivate a machine as an administrator", A,
-          response=s.Deactivation, tables=_rw("licenses", "activations", "uniques", "audit"),
+          response="Deactivation", tables=_rw("licenses", "activations", "uniques", "audit"),
           tenant_admins=True, tag="activations"),
     # Offline machines (services/offline.py)
     Route("POST", "/license-activations/checkout", "checkout",
           "A machine file for an active machine: its license, verifiable offline until the "
           "file expires (the tier's offline policy); the seat is held until then", Access.APPLICATION,
-          request=s.CheckoutRequest, response=s.MachineFile,
+          request="CheckoutRequest", response="MachineFile",
           tables=_ro("products", "features", "tiers", "customers", "licenses")
           + _rw("activations", "status_lists", "audit"),
           signing_key="sign", statuses=(403, 404, 409, 410), tag="offline"),
     Route("POST", "/license-activations/borrow", "borrow_seat",
           "Borrow the machine's seat for offline use: a machine file valid until the borrow "
           "ends (the tier's maxBorrowSeconds); the seat is taken until then or its return",
-          Access.APPLICATION, request=s.BorrowRequest, response=s.MachineFile,
+          Access.APPLICATION, request="BorrowRequest", response="MachineFile",
           tables=_ro("products", "features", "tiers", "customers", "licenses")
           + _rw("activations", "status_lists", "audit"),
           signing_key="sign", statuses=(403, 404, 409, 410), tag="offline"),
     Route("POST", "/license-activations/return", "return_seat",
           "Return a borrowed seat early, with a proof signed by the machine's key",
-          Access.APPLICATION, request=s.SeatProof, response=s.Deactivation,
+          Access.APPLICATION, request="SeatProof", response="Deactivation",
           tables=_rw("licenses", "activations", "uniques", "audit"), statuses=(409,),
           tag="offline"),
     Route("POST", "/license-activations/offline", "offline_activate",
           "Activate a machine without connectivity from the request its SDK wrote: take a "
           "seat, get its machine file", Access.APPLICATION,
-          request=s.OfflineActivationRequest, response=s.MachineFile, status=201,
+          request="OfflineActivationRequest", response="MachineFile", status=201,
           tables=_ro("products", "features", "tiers", "customers")
           + _rw("licenses", "activations", "uniques", "status_lists", "audit", "idempotency"),
           signing_key="sign", idempotent=True, statuses=(403, 409), tag="offline"),
     Route("POST", "/license-activations/offline-deactivate", "offline_deactivate",
           "Free the seat of an offline machine with the proof its SDK wrote (once)",
-          Access.APPLICATION, request=s.SeatProof, response=s.Deactivation,
+          Access.APPLICATION, request="SeatProof", response="Deactivation",
           tables=_rw("licenses", "activations", "uniques", "audit"), tag="offline"),
     Route("GET", "/status-lists/{listId}", "status_list",
           "A status list (IETF Token Status List): one bit per machine file, set once the "
@@ -284,39 +305,39 @@ ROUTES: tuple[Route, ...] = (
     # Identity-first licensing
     Route("POST", "/customers/{customerId}/deactivate", "deactivate_customer",
           "Deactivate an identity: its licenses stop at once and its seats are freed", A,
-          request=s.CustomerStatusChange, response=s.Customer, step_up="identity.deactivate",
+          request="CustomerStatusChange", response="Customer", step_up="identity.deactivate",
           tables=_rw("customers", "licenses", "activations", "uniques", "audit"), identity_provider="manage", tenant_admins=True, tag="identity"),
     Route("POST", "/customers/{customerId}/reactivate", "reactivate_customer",
-          "Reactivate an identity", A, request=s.CustomerStatusChange, response=s.Customer,
+          "Reactivate an identity", A, request="CustomerStatusChange", response="Customer",
           step_up="identity.reactivate", tables=_rw("customers", "audit"),
           identity_provider="manage", extends_access=True, tenant_admins=True, tag="identity"),
     Route("POST", "/usage", "report_usage",
           "Report metered usage against the tier's quota (429 over quota)", Access.APPLICATION,
-          request=s.UsageReport, response=s.UsageResult,
+          request="UsageReport", response="UsageResult",
           tables=_ro("products", "features", "tiers", "customers", "licenses", "activations")
           + _rw("usage", "audit"),
           signing_key="verify", statuses=(403, 404, 410, 429), tag="identity"),
     Route("GET", "/customers/{customerId}/usage", "customer_usage",
           "An identity's usage counters: this period's and, with periods, earlier ones'", A,
-          query=s.UsageQuery, response=s.UsageList,
+          query="UsageQuery", response="UsageList",
           tables=_ro("customers", "usage"), tenant_admins=True, tag="identity"),
     # Statistics (the rollup of services/rollup.py)
     Route("GET", "/stats", "stats_series",
           "Daily activations, deactivations, reclaimed seats, licenses issued, revoked and "
           "suspended, active machines and usage by meter", A,
-          query=s.StatsQuery, response=s.StatsSeries, tables=_ro("stats", "products", "tenants"),
+          query="StatsQuery", response="StatsSeries", tables=_ro("stats", "products", "tenants"),
           tenant_admins=True, tag="stats"),
     Route("GET", "/stats/summary", "stats_summary",
           "Licenses by status and tier, active machines and seats, now", A,
-          query=s.StatsScope, response=s.StatsSummary,
+          query="StatsScope", response="StatsSummary",
           tables=_ro("stats", "products", "tenants", "tiers"), tenant_admins=True, tag="stats"),
     # Discovery
     Route("GET", "/.well-known/jwks.json", "jwks", "Public keys that verify our tokens", P,
-          response=s.JwkSet, signing_key="verify", tag="discovery"),
+          response="JwkSet", signing_key="verify", tag="discovery"),
     Route("GET", "/.well-known/license-configuration", "license_configuration",
-          "Discovery document for clients", P, response=s.LicenseConfiguration, tag="discovery"),
+          "Discovery document for clients", P, response="LicenseConfiguration", tag="discovery"),
     Route("GET", "/openapi.json", "openapi", "This API's OpenAPI document", P,
-          response=s.OpenApiDocument, tag="discovery"),
+          response="OpenApiDocument", tag="discovery"),
     Route("GET", "/docs", "docs", "Interactive API documentation (Swagger UI)", P,
           media_type="text/html", tag="discovery"),
     Route("GET", "/docs/{asset}", "docs_asset",
@@ -328,41 +349,41 @@ ROUTES: tuple[Route, ...] = (
     # Self-service registration and end users
     Route("GET", "/register", "register_page",
           "Self-service registration page (HTML) for a product's tier", P,
-          query=s.RegisterPageQuery, media_type="text/html",
+          query="RegisterPageQuery", media_type="text/html",
           tables=_ro("products", "features", "tiers", "uniques"), statuses=(404,), tag="self-service"),
     Route("POST", "/register", "register",
           "Register for a self-service tier: a pending license claim, and the identity provider "
           "invites the user (202; an HTML page for form posts; 429 when rate limited)", P,
-          request=s.RegisterRequest, response=s.RegistrationAccepted, status=202, form=True,
+          request="RegisterRequest", response="RegistrationAccepted", status=202, form=True,
           identity_provider="invite",
           tables=_ro("products", "features", "tiers", "uniques")
           + _rw("claims", "rate_limits", "audit"),
           statuses=(429,), tag="self-service"),
     Route("POST", "/user/claim-license", "claim_license",
           "Claim the license of your pending registration (410 once it expired)", U,
-          request=s.ClaimRequest, response=s.LicenseKey, status=201, identity_provider="read",
+          request="ClaimRequest", response="LicenseKey", status=201, identity_provider="read",
           tables=_ro("products", "features", "tiers")
           + _rw("claims", "customers", "uniques", "licenses", "audit"),
           signing_key="sign", statuses=(404, 410), people_only=True, tag="self-service"),
     Route("GET", "/user/usage", "user_usage", "Your own usage counters", U,
-          query=s.UsageQuery, response=s.UsageList, tables=_ro("uniques", "usage"),
+          query="UsageQuery", response="UsageList", tables=_ro("uniques", "usage"),
           tag="self-service"),
     Route("GET", "/user/licenses", "user_licenses", "Your own licenses", U,
-          query=s.PageQuery, response=s.LicensePage,
+          query="PageQuery", response="LicensePage",
           tables=_ro("uniques", "customers", "licenses"), tag="self-service"),
     Route("GET", "/user/licenses/{licenseId}/key", "user_license_key",
           "A fresh key of one of your licenses (the keys you hold stay valid)", U,
-          response=s.LicenseKey, step_up="license.key",
+          response="LicenseKey", step_up="license.key",
           tables=_ro("uniques", "customers", "products", "features", "tiers")
           + _rw("licenses", "audit"),
           signing_key="sign", statuses=(409,), people_only=True, tag="self-service"),
     Route("GET", "/user/activations", "user_activations",
-          "Your machines, across your licenses", U, query=s.OwnActivationQuery,
-          response=s.OwnActivationPage, tables=_ro("uniques", "licenses", "activations"),
+          "Your machines, across your licenses", U, query="OwnActivationQuery",
+          response="OwnActivationPage", tables=_ro("uniques", "licenses", "activations"),
           tag="self-service"),
     Route("POST", "/user/activations/{activationId}/deactivate", "user_deactivate",
           "Deactivate one of your machines: its seat is free for another", U,
-          response=s.Deactivation, tables=_rw("uniques", "licenses", "activations", "audit"),
+          response="Deactivation", tables=_rw("uniques", "licenses", "activations", "audit"),
           tag="self-service"),
 )
 # fmt: on

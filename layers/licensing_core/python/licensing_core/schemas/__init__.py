@@ -1,0 +1,86 @@
+"""Request and response bodies of the public API (JSON, camelCase on the wire).
+
+Requests forbid unknown fields, so ids, timestamps or counters can never be
+mass-assigned. Services take and return these models; the HTTP edge serializes.
+
+The models live in one module per area (``base``, ``catalog``, ``machines``...), and
+``schemas.X`` imports X's module on first use: a function loads the models of its own
+route, not the whole API's (cold starts, see ``bench/coldstart.py``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # mypy sees every name; at run time __getattr__ imports a name's module when read
+    from licensing_core.schemas.activations import *  # noqa: F403
+    from licensing_core.schemas.base import *  # noqa: F403
+    from licensing_core.schemas.catalog import *  # noqa: F403
+    from licensing_core.schemas.discovery import *  # noqa: F403
+    from licensing_core.schemas.identities import *  # noqa: F403
+    from licensing_core.schemas.licenses import *  # noqa: F403
+    from licensing_core.schemas.machines import *  # noqa: F403
+    from licensing_core.schemas.registration import *  # noqa: F403
+    from licensing_core.schemas.stats import *  # noqa: F403
+    from licensing_core.schemas.usage import *  # noqa: F403
+
+#: The names each module defines.
+_NAMES: dict[str, str] = {
+    "base": (
+        "ApiModel RequestModel Code CatalogCode Name Description Cursor FeatureKey Id "
+        "Currency Money Count Email Region MetadataValue Metadata PageQuery FileTtl "
+        "SearchCursor SearchQuery UtcDatetime Reason TokenText MachineId ClientId "
+        "TokenType IdempotencyKey"
+    ),
+    "catalog": (
+        "ProductCreate Product ProductPage FeatureCreate Feature FeatureList Quota "
+        "HeartbeatPolicy OfflinePolicy StepUpRequirement BillingPeriods FeatureKeys "
+        "Quotas StepUpMap TierCreate TierUpdate ResolvedTier Tier TierList "
+        "PricingFeature PricingTier Pricing"
+    ),
+    "identities": (
+        "ProvisioningPolicy TenantCreate Tenant CustomerCreate SignedUpAccount "
+        "CustomerStatus Customer CustomerPage CustomerSearch CustomerStatusChange "
+        "IdentityCounts LicenseCounts MeterUsage TenantSummary"
+    ),
+    "licenses": (
+        "LicenseCreate LicenseKey IssuedLicense LicenseStatus StatusNote License "
+        "LicensePage SearchMoment LicenseSearch StatusChange Reinstate Renew "
+        "Regenerate AuditRequest Difference AuditReport HistoryEntry History"
+    ),
+    "machines": (
+        "ValidateRequest Validation PublicJwk HostnameText MachineText VersionText "
+        "ActivateRequest MachineToken Activation HeartbeatRequest DeactivateRequest "
+        "Deactivation CheckoutRequest OfflineActivationRequest BorrowRequest "
+        "SeatProof MachineFile"
+    ),
+    "activations": (
+        "ActivationView ActivationList OwnActivation OwnActivationPage OwnActivationQuery"
+    ),
+    "usage": ("UsageReport UsageResult UsageCounter UsageList UsageQuery"),
+    "stats": (
+        "Day StatsScope StatsQuery StatsPoint StatsSeries LicenseStatusCounts "
+        "LicenseTotals SeatCounts StatsSummary"
+    ),
+    "discovery": ("Jwk JwkSet LicenseConfiguration OpenApiDocument FieldError Problem"),
+    "registration": ("RegisterPageQuery RegisterRequest RegistrationAccepted ClaimRequest"),
+}
+#: The module of every public name.
+_MODULES = {name: module for module, names in _NAMES.items() for name in names.split()}
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module that defines ``name`` (once), as ``schemas.name`` is read."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})

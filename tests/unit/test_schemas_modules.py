@@ -1,0 +1,83 @@
+"""The API models live in one module per area and load on first use: ``schemas.X`` and
+``from licensing_core.schemas import X`` find every model, and a function imports the
+models of its own route, not the whole API's (cold starts)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+from licensing_core import schemas
+from licensing_core.routes import ROUTES, Route
+
+from tests.support import ROOT
+
+PACKAGE = ROOT / "layers" / "licensing_core" / "python" / "licensing_core" / "schemas"
+
+
+def _defined(module: str) -> set[str]:
+    """The public names a module of the package defines at its top level."""
+    names = set()
+    for node in ast.parse((PACKAGE / f"{module}.py").read_text()).body:
+        if isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return {name for name in names if not name.startswith("_")}
+
+
+def test_the_package_knows_where_every_public_name_lives() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__"}
+    assert set(schemas._NAMES) == modules
+    for module in modules:
+        assert set(schemas._NAMES[module].split()) == _defined(module), module
+
+
+def test_every_name_imports_both_ways() -> None:
+    for name in schemas.__all__:
+        value = getattr(schemas, name)
+        exec(f"from licensing_core.schemas import {name} as imported", namespace := {})  # noqa: S102
+        assert namespace["imported"] is value
+    with pytest.raises(AttributeError):
+        schemas.NoSuchModel  # noqa: B018
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.function)
+def test_a_rows_model_names_resolve_to_api_models(route: Route) -> None:
+    for model, base in (
+        (route.request, schemas.RequestModel),
+        (route.query, schemas.RequestModel),
+        (route.response, schemas.ApiModel),
+    ):
+        assert model is None or issubclass(model, base)
+
+
+IMPORTS_HANDLER = """
+import importlib.util, json, sys
+sys.path[:0] = [{layer!r}]
+spec = importlib.util.spec_from_file_location("handler", {handler!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("licensing_core.schemas."))))
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "modules"),
+    [
+        ("heartbeat", ["base", "machines"]),
+        ("validate_license", ["base", "machines"]),
+        ("activate", ["base", "machines"]),
+    ],
+)
+def test_a_hot_function_imports_its_own_models_only(function: str, modules: list[str]) -> None:
+    code = IMPORTS_HANDLER.format(
+        layer=str(PACKAGE.parent.parent), handler=str(ROOT / "functions" / function / "handler.py")
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert json.loads(done.stdout) == [f"licensing_core.schemas.{m}" for m in modules]
