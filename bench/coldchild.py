@@ -17,6 +17,7 @@ STARTED = time.perf_counter()
 
 import importlib  # noqa: E402 - timing starts before any import
 import json  # noqa: E402
+import os  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
@@ -49,13 +50,15 @@ def main() -> None:
     socket.socket.connect = refuse  # type: ignore[method-assign, assignment]
     socket.getaddrinfo = unresolved
     sys.path[:0] = [function_dir, opt_python]
+    name = function_dir.rstrip("/").rsplit("/", 1)[-1]
+    os.environ.setdefault("AWS_LAMBDA_FUNCTION_NAME", name)  # as Lambda sets it
     module = importlib.import_module("handler")
     initialized = time.perf_counter()
     result: dict[str, object] = {"init_s": initialized - STARTED, "aws_init": len(attempts)}
     event_json = sys.stdin.read()
     if event_json.strip():
         context = SimpleNamespace(
-            function_name=function_dir.rstrip("/").rsplit("/", 1)[-1],
+            function_name=name,
             memory_limit_in_mb=512,
             invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:cold",
             aws_request_id="cold-start",

@@ -6,4 +6,7 @@ below. The import contracts in pyproject.toml (``[tool.importlinter]``) say wher
 module sits; ``make lint`` checks them (``lint-imports``).
 """
 
+from licensing_core import telemetry as _telemetry
+
 __version__ = "0.1.0"
+_telemetry.collect_rarely_during_init()  # before the imports of any function's INIT

@@ -18,6 +18,7 @@ dependency (subsegments per AWS call would need it in the dependency layer).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Iterator
@@ -48,7 +49,34 @@ class Metric(StrEnum):
 BUSINESS_METRICS: tuple[str, ...] = tuple(member.value for member in Metric)
 
 _metrics: Metrics | None = None
+#: Garbage collection thresholds while a Lambda function initializes (see
+#: :func:`collect_rarely_during_init`), and the ones to restore after.
+INIT_GC_THRESHOLDS = (50_000, 20, 100)
+_gc_thresholds: tuple[int, int, int] | None = None
 _cold_start = os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "provisioned-concurrency"
+
+
+def collect_rarely_during_init() -> None:
+    """In Lambda, run the garbage collector rarely until :func:`init_done`: a function's
+    imports create hundreds of thousands of objects that live as long as the process,
+    which the collector would otherwise traverse again and again (a quarter of a cold
+    start's CPU, ``bench/RESULTS.md``). ``licensing_core`` calls it on import."""
+    global _gc_thresholds
+    if _gc_thresholds is None and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        _gc_thresholds = gc.get_threshold()
+        gc.set_threshold(*INIT_GC_THRESHOLDS)
+
+
+def init_done() -> None:
+    """The function is initialized (its handler module imported): the usual thresholds
+    again, and what init created moved out of the collector's sight (``gc.freeze``),
+    since it lives until the process ends. Called by the endpoint wrapper as a handler
+    module is loaded, and by :func:`flushing` (once it matters) for other functions."""
+    global _gc_thresholds
+    if _gc_thresholds is not None:
+        gc.set_threshold(*_gc_thresholds)
+        gc.freeze()
+        _gc_thresholds = None
 
 
 def metrics() -> Metrics:
@@ -88,6 +116,7 @@ def flushing(context: Any = None) -> Iterator[None]:
     names the cold start (else ``AWS_LAMBDA_FUNCTION_NAME``; outside Lambda, none is
     recorded).
     """
+    init_done()
     _record_cold_start(context)
     try:
         yield

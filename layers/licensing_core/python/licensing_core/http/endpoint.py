@@ -109,6 +109,7 @@ def endpoint(
             with telemetry.flushing(context):
                 return dispatch(route, handle, event, context, space)
 
+        telemetry.init_done()  # the handler module's imports are done
         return lambda_handler
 
     return decorate
