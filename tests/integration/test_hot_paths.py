@@ -14,6 +14,7 @@ from licensing_core.services import activations, catalog
 from licensing_core.settings import reset_settings
 from licensing_core.store import activations as activation_store
 from licensing_core.store import catalog as catalog_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store.models import (
     CustomerRecord,
@@ -73,7 +74,7 @@ def test_a_heartbeat_reads_no_identity_and_its_token_names_the_licenses(
     issued = key("pro")
     client_id = activate(issued["keyToken"], "m1").json["clientId"]
     monkeypatch.setattr(license_store, "license_and_customer", refuse)
-    monkeypatch.setattr(catalog_store, "get_customer", refuse)
+    monkeypatch.setattr(identity_store, "get_customer", refuse)
     monkeypatch.setattr(catalog_store, "get_product", refuse)  # the catalog is cached
     beat = heartbeat(client_id)
     assert beat.status == 200, beat.text

@@ -11,6 +11,7 @@ import pytest
 from licensing_core import outbox, schemas
 from licensing_core.services import catalog, customers, licenses
 from licensing_core.store import catalog as catalog_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, UniqueRecord
 
 from tests.integration.conftest import CognitoPool, tier_body
@@ -162,7 +163,7 @@ def test_a_new_email_gets_a_human_identity_with_its_license_in_one_transaction(
         "customer@example.com", "human", "default", "active"
     )  # fmt: skip
     assert identity.subject is None and identity.metadata == {}
-    unique = UniqueRecord.get(catalog_store.email_unique_key("default", "Customer@Example.com"))
+    unique = UniqueRecord.get(identity_store.email_unique_key("default", "Customer@Example.com"))
     assert unique.owner == customer_id
     license = LicenseRecord.get(issued.json["licenseId"])
     assert (license.customer_id, license.tenant_id) == (customer_id, "default")

@@ -19,8 +19,8 @@ from licensing_core.settings import get_settings
 from licensing_core.store import activations as store
 from licensing_core.store import audit as audit_store
 from licensing_core.store import licenses as license_store
+from licensing_core.store.catalog import Unique
 from licensing_core.store.models import ActivationRecord, CustomerRecord, LicenseRecord
-from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jwe import encrypt_to, machine_key
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
@@ -151,9 +151,9 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             "maxUsers": int(tier.max_users),
         },
     )
-    also = sibling_revocations(license, now)
+    siblings = sibling_revocations(license, now)
     try:
-        store.insert(record, license, int(tier.max_users), audit, also)
+        store.insert(record, license, int(tier.max_users), audit, revoke=siblings)
     except store.MachineTaken:  # a known machine (or one racing itself): one seat, one answer
         existing = store.find_machine(license.license_id, body.machine_id)
         if existing is None:
@@ -162,7 +162,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
             ) from None
         return Activated(_reactivate(existing, signed, public_key, _details(body), now), False)
     except store.NoSeat:
-        take_dead_seat(record, license, int(tier.max_users), now, also)
+        take_dead_seat(record, license, int(tier.max_users), now, revoke=siblings)
     return Activated(_activation(token, record, signed.client_id), True)
 
 
@@ -234,10 +234,13 @@ def take_dead_seat(
     license: LicenseRecord,
     max_users: int,
     now: datetime,
-    also: store.Also,
+    *,
+    revoke: license_store.Supersession,
+    nonce: Unique | None = None,
 ) -> None:
     """At the seat limit, hand the seat of a machine that stopped heartbeating to this
-    one; each swap is conditional, so two racers never reclaim the same seat."""
+    one (with the revocations of ``revoke`` and the claim of ``nonce``); each swap is
+    conditional, so two racers never reclaim the same seat."""
     fresh = license_store.get_license(license.license_id)
     if fresh.status != "active":
         raise licenses.KeyRefused(f"the license is {fresh.status}", code=fresh.status.upper())
@@ -265,7 +268,7 @@ def take_dead_seat(
             },
         )
         try:
-            store.swap(candidate, record, audit, also)
+            store.swap(candidate, record, audit, revoke=revoke, nonce=nonce)
             return
         except store.Stale:
             continue  # it heartbeated, or another racer took it: try the next one
@@ -289,7 +292,7 @@ def take_dead_seat(
     raise SeatLimitReached(f"all {max_users} seats of this license are in use", maxUsers=max_users)
 
 
-def sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
+def sibling_revocations(license: LicenseRecord, now: datetime) -> license_store.Supersession:
     """One active key per customer and product: activating this key revokes the others,
     in the same transaction as the seat."""
     siblings, _ = license_store.page_customer_licenses(license.customer_id, MAX_SIBLINGS, None)
@@ -300,21 +303,7 @@ def sibling_revocations(license: LicenseRecord, now: datetime) -> store.Also:
         and sibling.product_id == license.product_id
         and sibling.status == "active"
     ]
-
-    def also(transaction: Transaction) -> None:
-        for sibling in revoked:
-            license_store.change_status(
-                transaction,
-                sibling,
-                to="revoked",
-                action="license.revoked",
-                actor=SYSTEM_ACTOR,
-                reason=f"superseded by activation of {license.license_id}",
-                at=now,
-                superseded_by=license.license_id,
-            )
-
-    return also
+    return license_store.Supersession(revoked, by=license.license_id, actor=SYSTEM_ACTOR, at=now)
 
 
 def find(client_id: str) -> ActivationRecord:

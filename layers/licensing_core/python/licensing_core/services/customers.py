@@ -2,9 +2,9 @@
 (``POST /customers``, sign-up, a claim) and issuing a license to an email.
 
 An identity is found by email through its tenant's uniqueness record of the email's key
-(``store/catalog.email_unique_key``, the one rule of ``domain/emails``), and created
-with that record and its audit record in the caller's transaction, so whatever else
-the caller writes (a license) commits with it or not at all.
+(``store/identities.email_unique_key``, the one rule of ``domain/emails``). A new one
+is built with its audit record for the store to create, alone or with what it comes
+with (its license), in one transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from datetime import datetime
 
 from licensing_core import schemas
 from licensing_core.domain.ids import new_id
-from licensing_core.store import catalog as store
-from licensing_core.store import claims as claims_store
+from licensing_core.store import identities as store
 from licensing_core.store import licenses as license_store
+from licensing_core.store.identities import NewIdentity
 from licensing_core.store.models import CustomerRecord, TenantRecord
-from licensing_core.store.transaction import Transaction
 
 #: Identities created without a tenant belong to this one (it needs no record).
 DEFAULT_TENANT = "default"
@@ -30,19 +29,13 @@ def existing_tenant(tenant_id: str) -> TenantRecord | None:
 
 def by_email(tenant_id: str, email: str) -> CustomerRecord | None:
     """The identity of ``email``, in any of its forms, in ``tenant_id`` (never another)."""
-    owner = claims_store.unique_owner(store.email_unique_key(tenant_id, email))
+    owner = store.unique_owner(store.email_unique_key(tenant_id, email))
     return None if owner is None else store.get_customer(owner)
 
 
-def add(
-    transaction: Transaction,
-    body: schemas.CustomerCreate,
-    tenant_id: str,
-    actor: str,
-    now: datetime,
-) -> CustomerRecord:
-    """A new active identity of ``body`` in ``tenant_id``, added to ``transaction`` with the
-    claims of its email (per tenant) and subject, and its ``identity.created`` record."""
+def new(body: schemas.CustomerCreate, tenant_id: str, actor: str, now: datetime) -> NewIdentity:
+    """A new active identity of ``body`` in ``tenant_id``, with its ``identity.created``
+    record (not stored yet)."""
     record = CustomerRecord(
         new_id("cus"),
         tenant_id=tenant_id,
@@ -55,14 +48,11 @@ def add(
         created_at=now,
         updated_at=now,
     )
-    store.insert_customer(record, transaction)
-    transaction.save(
-        license_store.audit_entry(
-            record.customer_id,
-            "identity.created",
-            actor,
-            at=now,
-            details={"tenantId": tenant_id, "kind": body.kind},
-        )
+    audit = license_store.audit_entry(
+        record.customer_id,
+        "identity.created",
+        actor,
+        at=now,
+        details={"tenantId": tenant_id, "kind": body.kind},
     )
-    return record
+    return NewIdentity(record, audit)

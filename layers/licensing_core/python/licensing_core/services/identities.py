@@ -15,13 +15,11 @@ from licensing_core.services import activations, customers, licenses, usage
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.services.customers import DEFAULT_TENANT
 from licensing_core.store import activations as activation_store
-from licensing_core.store import catalog as store
-from licensing_core.store import claims as claims_store
+from licensing_core.store import identities as store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import tenants as tenant_store
 from licensing_core.store.errors import ConcurrentChange
-from licensing_core.store.models import CustomerRecord, LicenseRecord, TenantRecord, TierRecord
-from licensing_core.store.transaction import Transaction
+from licensing_core.store.models import CustomerRecord, TenantRecord, TierRecord
 
 
 class TenantLimitReached(Conflict):
@@ -82,37 +80,26 @@ def create_tenant(body: schemas.TenantCreate, actor: str) -> schemas.Tenant:
         created_at=now,
         updated_at=now,
     )
-    transaction = Transaction()
-    if body.license_id is not None:
-        _serve(transaction, body.license_id)
-    store.insert_tenant(record, transaction)
-    transaction.save(
-        license_store.audit_entry(
-            record.tenant_id,
-            "tenant.created",
-            actor,
-            at=now,
-            details={"licenseId": body.license_id},
-        )
+    served_by = None if body.license_id is None else _serving(body.license_id)
+    audit = license_store.audit_entry(
+        record.tenant_id, "tenant.created", actor, at=now, details={"licenseId": body.license_id}
     )
-    transaction.run()
+    store.insert_tenant(record, audit, served_by)
     return _tenant(record)
 
 
-def _serve(transaction: Transaction, license_id: str) -> None:
-    """Count one more tenant served by the license, within its tier's ``maxTenants``."""
+def _serving(license_id: str) -> store.Serving:
+    """The license that is to serve one more tenant, within its tier's ``maxTenants``."""
     license = referenced(lambda: license_store.get_license(license_id), "licenseId")
     if license.status != "active":
         raise licenses.LicenseNotActive(
             f"the license is {license.status}", licenseStatus=license.status
         )
     limit = int(ProductCatalog.load(license.product_id).tier(license.tier_id).max_tenants)
-    served = LicenseRecord.tenants_served
-    transaction.update(
+    return store.Serving(
         license,
-        [served.add(1)],
-        (LicenseRecord.status == "active") & (served.does_not_exist() | (served < limit)),
-        meaning=TenantLimitReached(
+        limit,
+        TenantLimitReached(
             f"the license already serves its tier's maximum of {limit} tenants",
             maxTenants=limit,
         ),
@@ -201,20 +188,20 @@ def create_customer(
         policy = schemas.ProvisioningPolicy.model_validate(tenant_record.provisioning)
         catalog, tier = _check_policy(policy)
     now = utcnow()
-    transaction = Transaction()
-    record = customers.add(transaction, body, tenant_id, actor, now)
-    provisioned = None
-    if policy is not None:  # the license, in the identity's own transaction
-        expires_at = None if policy.days is None else now + timedelta(days=policy.days)
-        license, issued, token = licenses.new_license(
-            record, catalog, tier, expires_at, f"{actor} (provisioning of {tenant_id})", now
-        )
-        license_store.insert_license(license, issued, transaction)
-        provisioned = schemas.LicenseKey(
-            license_id=license.license_id, key_token=token, expires_at=license.expires_at
-        )
-    transaction.run()
-    return customer_view(record, provisioned)
+    identity = customers.new(body, tenant_id, actor, now)
+    if policy is None:
+        store.insert_identity(identity)
+        return customer_view(identity.record)
+    # the license, in the identity's own transaction
+    expires_at = None if policy.days is None else now + timedelta(days=policy.days)
+    license, issued, token = licenses.new_license(
+        identity.record, catalog, tier, expires_at, f"{actor} (provisioning of {tenant_id})", now
+    )
+    license_store.issue(license, issued, new_identity=identity)
+    provisioned = schemas.LicenseKey(
+        license_id=license.license_id, key_token=token, expires_at=license.expires_at
+    )
+    return customer_view(identity.record, provisioned)
 
 
 def identity_for(
@@ -232,7 +219,7 @@ def identity_for(
 
     Any form of the email finds the identity (see :mod:`licensing_core.domain.emails`)."""
     for _ in range(WRITE_ATTEMPTS):
-        owner = claims_store.unique_owner(f"SUBJECT#{subject}")
+        owner = store.unique_owner(f"SUBJECT#{subject}")
         if owner is not None:
             return store.get_customer(owner)
         customer = customers.by_email(tenant, email)
@@ -240,7 +227,7 @@ def identity_for(
             if customer.subject is not None and customer.subject != subject:
                 raise IdentityMismatch("this email belongs to another account's identity")
             try:
-                claims_store.bind_subject(customer, subject, utcnow())
+                store.bind_subject(customer, subject, utcnow())
             except ConcurrentChange:
                 continue
             return customer
@@ -295,29 +282,20 @@ def _set_status(
     if record.status == to:
         return record
     now = utcnow()
-    transaction = Transaction()
-    transaction.update(
-        record,
-        [CustomerRecord.status.set(to), CustomerRecord.updated_at.set(now)],
-        CustomerRecord.status == record.status,
+    audit = license_store.audit_entry(
+        customer_id,
+        action,
+        actor,
+        reason=reason,
+        at=now,
+        details={
+            "from": record.status,
+            "to": to,
+            "tenantId": record.tenant_id,
+            "kind": record.kind,
+        },
     )
-    transaction.save(
-        license_store.audit_entry(
-            customer_id,
-            action,
-            actor,
-            reason=reason,
-            at=now,
-            details={
-                "from": record.status,
-                "to": to,
-                "tenantId": record.tenant_id,
-                "kind": record.kind,
-            },
-        )
-    )
-    transaction.run()
-    record.status, record.updated_at = to, now
+    store.set_status(record, to, now, audit)
     return record
 
 

@@ -20,11 +20,11 @@ from licensing_core.jose import TokenError, compact_header
 from licensing_core.services import customers
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
 from licensing_core.settings import get_settings
-from licensing_core.store import catalog as catalog_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
+from licensing_core.store.identities import NewIdentity
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, TierRecord
-from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
@@ -159,42 +159,38 @@ def _issue(
     actor: str,
     now: datetime,
 ) -> schemas.IssuedLicense:
-    transaction = Transaction()
-    customer, created = _customer(transaction, body, tenant, actor, now)
+    customer, new_identity = _customer(body, tenant, actor, now)
     if customer.status != "active":
         raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
     record, audit, token = new_license(customer, catalog, tier, body.expires_at, actor, now)
-    store.insert_license(record, audit, transaction)
-    transaction.run()
+    store.issue(record, audit, new_identity=new_identity)
     return schemas.IssuedLicense(
         license_id=record.license_id,
         key_token=token,
         expires_at=record.expires_at,
         customer_id=customer.customer_id,
-        customer_created=created,
+        customer_created=new_identity is not None,
     )
 
 
 def _customer(
-    transaction: Transaction,
-    body: schemas.LicenseCreate,
-    tenant: str | None,
-    actor: str,
-    now: datetime,
-) -> tuple[CustomerRecord, bool]:
-    """The identity ``body`` names, and whether it is new (then added to ``transaction``)."""
+    body: schemas.LicenseCreate, tenant: str | None, actor: str, now: datetime
+) -> tuple[CustomerRecord, NewIdentity | None]:
+    """The identity ``body`` names, and the identity to create with the license when it
+    is a new one."""
     if body.customer_email is None:
         customer_id = str(body.customer_id)
-        return referenced(lambda: catalog_store.get_customer(customer_id), "customerId"), False
+        return referenced(lambda: identity_store.get_customer(customer_id), "customerId"), None
     tenant_id = body.tenant_id or tenant or customers.DEFAULT_TENANT
     found = customers.by_email(tenant_id, body.customer_email)
     if found is not None:
-        return found, False
+        return found, None
     referenced(lambda: customers.existing_tenant(tenant_id), "tenantId")
     new = schemas.CustomerCreate(
         email=body.customer_email, name=body.customer_email[:200], tenant_id=tenant_id
     )
-    return customers.add(transaction, new, tenant_id, actor, now), True
+    identity = customers.new(new, tenant_id, actor, now)
+    return identity.record, identity
 
 
 def new_license(
@@ -206,7 +202,7 @@ def new_license(
     now: datetime,
 ) -> tuple[LicenseRecord, AuditRecord, str]:
     """A signed license for ``customer`` (``expires_at`` None: perpetual), narrowed by its
-    metadata, and its audit record: for the caller to store in its transaction."""
+    metadata, and its audit record: for the caller to store (``store.issue``)."""
     perpetual = expires_at is None
     ends = now + timedelta(seconds=rules.PERPETUAL_SECONDS) if expires_at is None else expires_at
     record = LicenseRecord(
@@ -250,7 +246,7 @@ def get(license_id: str) -> schemas.License:
 
 
 def list_for_customer(customer_id: str, query: schemas.PageQuery) -> schemas.LicensePage:
-    catalog_store.get_customer(customer_id)
+    identity_store.get_customer(customer_id)
     records, cursor = store.page_customer_licenses(customer_id, query.limit, query.cursor)
     return schemas.LicensePage(items=[view(r) for r in records], next_cursor=cursor)
 
@@ -366,11 +362,7 @@ def _change_status(
         return view(record)
     if record.status not in allowed_from:
         raise LicenseNotActive(f"the license is {record.status}", licenseStatus=record.status)
-    transaction = Transaction()
-    store.change_status(
-        transaction, record, to=to, action=action, actor=actor, reason=reason, at=utcnow()
-    )
-    transaction.run()
+    store.change_status(record, to=to, action=action, actor=actor, reason=reason, at=utcnow())
     return view(record)
 
 
@@ -419,17 +411,10 @@ def _reissue(
         record.expires_at = expires_at
     token, claims, digest = _sign(grant(record, catalog))
     now = utcnow()
-    store.update_license(
+    record.issued_claims, record.issued_token_sha256, record.updated_at = claims, digest, now
+    store.reissue(
         record,
-        [
-            LicenseRecord.generation.set(record.generation),
-            LicenseRecord.min_generation.set(record.min_generation),
-            LicenseRecord.expires_at.set(record.expires_at),
-            LicenseRecord.issued_claims.set(claims),
-            LicenseRecord.issued_token_sha256.set(digest),
-            LicenseRecord.updated_at.set(now),
-        ],
-        (LicenseRecord.status == "active") & (LicenseRecord.generation == seen_generation),
+        seen_generation,
         store.audit_entry(
             license_id,
             action,

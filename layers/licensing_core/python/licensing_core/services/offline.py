@@ -35,8 +35,8 @@ from licensing_core.store import activations as activation_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import offline as store
 from licensing_core.store import status_lists as status_store
+from licensing_core.store.catalog import Unique
 from licensing_core.store.models import ActivationRecord, LicenseRecord
-from licensing_core.store.transaction import Transaction
 from licensing_core.tokens.jwe import encrypt_to
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.machine_signed import unverified_claims, verify_proof, verify_request
@@ -316,21 +316,16 @@ def activate(
         status_entry=entry,
     )
     siblings = activations.sibling_revocations(license, now)
-
-    def also(transaction: Transaction) -> None:
-        siblings(transaction)
-        store.claim_nonce(
-            transaction,
-            license.license_id,
-            request.nonce,
-            activation_id,
-            NonceReused("this request was submitted already: write a new one"),
-        )
-
+    nonce = store.nonce_claim(
+        license.license_id,
+        request.nonce,
+        activation_id,
+        NonceReused("this request was submitted already: write a new one"),
+    )
     if existing is None:
-        _take_seat(record, license, int(tier.max_users), now, also)
+        _take_seat(record, license, int(tier.max_users), now, siblings, nonce)
     else:
-        _renew(existing, record, license, now, also)
+        _renew(existing, record, license, now, siblings, nonce)
     return file.answer
 
 
@@ -339,7 +334,8 @@ def _take_seat(
     license: LicenseRecord,
     max_users: int,
     now: datetime,
-    also: activation_store.Also,
+    siblings: license_store.Supersession,
+    nonce: Unique,
 ) -> None:
     audit = license_store.audit_entry(
         license.license_id,
@@ -356,13 +352,13 @@ def _take_seat(
         },
     )
     try:
-        activation_store.insert(record, license, max_users, audit, also)
+        activation_store.insert(record, license, max_users, audit, revoke=siblings, nonce=nonce)
     except activation_store.MachineTaken:
         raise Conflict(
             "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
         ) from None
     except activation_store.NoSeat:
-        activations.take_dead_seat(record, license, max_users, now, also)
+        activations.take_dead_seat(record, license, max_users, now, revoke=siblings, nonce=nonce)
 
 
 def _renew(
@@ -370,7 +366,8 @@ def _renew(
     record: ActivationRecord,
     license: LicenseRecord,
     now: datetime,
-    also: activation_store.Also,
+    siblings: license_store.Supersession,
+    nonce: Unique,
 ) -> None:
     """The machine holds a seat already: the new activation takes it over, and the files
     of the old one end (its status entry is in the audit record)."""
@@ -388,7 +385,7 @@ def _renew(
         },
     )
     try:
-        activation_store.swap(existing, record, audit, also)
+        activation_store.swap(existing, record, audit, revoke=siblings, nonce=nonce)
     except activation_store.NoSeat:
         raise licenses.KeyRefused("the license is not active", code="REVOKED") from None
     except (activation_store.Stale, activation_store.MachineTaken):

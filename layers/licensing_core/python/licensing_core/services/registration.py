@@ -30,8 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pynamodb.expressions.condition import Condition
-
 from licensing_core import schemas
 from licensing_core.domain import tiers as tier_rules
 from licensing_core.domain.emails import email_key
@@ -53,7 +51,9 @@ from licensing_core.services.catalog import ProductCatalog, offered_prices, pric
 from licensing_core.settings import get_settings
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as license_store
+from licensing_core.store import rate_limits
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord, PendingLicenseClaim
 
@@ -200,14 +200,14 @@ def register(body: schemas.RegisterRequest, source_ip: str) -> Registered:
     now = utcnow()
     window = settings.register_window_seconds
     email = email_key(body.email)
-    store.hit(
+    rate_limits.hit(
         "register#ip",
         source_ip or "unknown",
         limit=settings.register_limit_per_ip,
         window_seconds=window,
         now=now,
     )
-    store.hit(
+    rate_limits.hit(
         "register#email",
         email,
         limit=settings.register_limit_per_email,
@@ -362,48 +362,23 @@ def _fulfil(
 ) -> schemas.LicenseKey:
     attempt = secrets.token_hex(8)
     taking_over = claim.status == "claiming"
-    if taking_over:
-        condition = (PendingLicenseClaim.status == "claiming") & (
-            PendingLicenseClaim.attempt == claim.attempt
-        )
-    else:
-        condition = (
-            (PendingLicenseClaim.status == "pending")
-            & (PendingLicenseClaim.claim_id == claim.claim_id)
-            & (PendingLicenseClaim.expires_at > now)
-        )
     try:
-        store.update_claim(
-            claim,
-            [
-                PendingLicenseClaim.status.set("claiming"),
-                PendingLicenseClaim.attempt.set(attempt),
-                PendingLicenseClaim.claiming_at.set(now),
-                PendingLicenseClaim.customer_id.set(customer.customer_id),
-                PendingLicenseClaim.updated_at.set(now),
-            ],
-            condition,
-        )
+        store.take(claim, attempt=attempt, customer_id=customer.customer_id, at=now)
     except ConcurrentChange:
         raise _refusal(claim.email, claim.product_id, utcnow()) from None
-    ours = PendingLicenseClaim.attempt == attempt
     try:
         key = _issue(claim, customer, principal, taking_over)
     except DomainError as refused:  # nothing was issued: the claim can be tried again
-        _release(claim, ours, refused)
+        _release(claim, attempt, refused)
         raise
     done = utcnow()
     try:
-        store.update_claim(
+        store.fulfil(
             claim,
-            [
-                PendingLicenseClaim.status.set("fulfilled"),
-                PendingLicenseClaim.license_id.set(key.license_id),
-                PendingLicenseClaim.fulfilled_at.set(done),
-                PendingLicenseClaim.updated_at.set(done),
-            ],
-            ours,
-            license_store.audit_entry(
+            attempt=attempt,
+            license_id=key.license_id,
+            at=done,
+            audit=license_store.audit_entry(
                 claim.claim_id,
                 "claim.fulfilled",
                 _actor(claim),
@@ -422,23 +397,20 @@ def _fulfil(
     return key
 
 
-def _release(claim: PendingLicenseClaim, ours: Condition, refused: DomainError) -> None:
+def _release(claim: PendingLicenseClaim, attempt: str, refused: DomainError) -> None:
+    now = utcnow()
     try:
-        store.update_claim(
+        store.release(
             claim,
-            [
-                PendingLicenseClaim.status.set("pending"),
-                PendingLicenseClaim.attempt.remove(),
-                PendingLicenseClaim.claiming_at.remove(),
-                PendingLicenseClaim.updated_at.set(utcnow()),
-            ],
-            ours,
-            license_store.audit_entry(
+            attempt=attempt,
+            at=now,
+            audit=license_store.audit_entry(
                 claim.claim_id,
                 "claim.released",
                 _actor(claim),
                 reason=refused.code,
                 details={"detail": refused.detail},
+                at=now,
             ),
         )
     except ConcurrentChange:  # the lease lapsed and was taken over: not ours to release
@@ -497,7 +469,7 @@ def _issued_under(claim: PendingLicenseClaim, customer_id: str, actor: str) -> L
 
 def user_licenses(principal: Principal, query: schemas.PageQuery) -> schemas.LicensePage:
     """The licenses of the identity bound to the caller's subject (none before a claim)."""
-    owner = store.unique_owner(f"SUBJECT#{principal.subject}")
+    owner = identity_store.unique_owner(f"SUBJECT#{principal.subject}")
     if owner is None:
         if query.cursor is not None:  # no listing, so no cursor of it is valid
             raise InvalidRequest("the cursor is not valid for this listing", code="INVALID_CURSOR")
@@ -546,13 +518,10 @@ def expire_claims(
 
 def _expire(claim: PendingLicenseClaim, now: datetime) -> bool:
     try:
-        store.update_claim(
+        store.expire(
             claim,
-            [PendingLicenseClaim.status.set("expired"), PendingLicenseClaim.updated_at.set(now)],
-            (PendingLicenseClaim.status == "pending")
-            & (PendingLicenseClaim.claim_id == claim.claim_id)
-            & (PendingLicenseClaim.expires_at <= now),
-            license_store.audit_entry(
+            at=now,
+            audit=license_store.audit_entry(
                 claim.claim_id,
                 "claim.expired",
                 EXPIRY_ACTOR,

@@ -16,7 +16,7 @@ from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import is_catalog_id, utcnow
 from licensing_core.services import identities, licenses
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
-from licensing_core.store import catalog as catalog_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import search as store
 
 
@@ -44,7 +44,7 @@ def _scoped(requested: str | None, tenant: str | None) -> tuple[str | None, bool
 
 def _owned(customer_id: str, tenant: str) -> bool:
     try:
-        catalog_store.get_customer(customer_id, tenant=tenant)
+        identity_store.get_customer(customer_id, tenant=tenant)
     except NotFound:
         return False
     return True

@@ -13,14 +13,13 @@ from licensing_core.domain.ids import utcnow
 from licensing_core.identity.oidc import Principal
 from licensing_core.services import activations, licenses
 from licensing_core.store import activations as activation_store
-from licensing_core.store import catalog as catalog_store
-from licensing_core.store import claims as claims_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as license_store
 
 
 def identity_of(principal: Principal) -> str | None:
     """The id of the identity bound to the caller's subject, if any."""
-    return claims_store.unique_owner(f"SUBJECT#{principal.subject}")
+    return identity_store.unique_owner(f"SUBJECT#{principal.subject}")
 
 
 def machines(principal: Principal, query: schemas.OwnActivationQuery) -> schemas.OwnActivationPage:
@@ -76,6 +75,6 @@ def license_key(principal: Principal, license_id: str, actor: str) -> schemas.Li
     record = license_store.get_license(license_id)
     if owner is None or record.customer_id != owner:
         raise NotFound(f"no license {license_id}", code="LICENSE_NOT_FOUND")
-    if catalog_store.get_customer(owner).status != "active":
+    if identity_store.get_customer(owner).status != "active":
         raise Conflict("the identity is deactivated", code="IDENTITY_DEACTIVATED")
     return licenses.holders_key(license_id, actor)

@@ -20,6 +20,7 @@ from licensing_core.services.catalog import referenced
 from licensing_core.services.identities import DEFAULT_TENANT
 from licensing_core.services.rollup import LICENSE_STATUSES, RETENTION_DAYS
 from licensing_core.store import catalog as catalog_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import stats as store
 
 #: The longest series one request reads.
@@ -97,7 +98,7 @@ def _scope(query: schemas.StatsScope, tenant: str | None) -> tuple[str | None, s
         referenced(lambda: catalog_store.get_product(query.product_id or ""), "productId")
     tenant_id = query.tenant_id or tenant
     if query.tenant_id not in (None, tenant, DEFAULT_TENANT):
-        referenced(lambda: catalog_store.get_tenant(query.tenant_id or ""), "tenantId")
+        referenced(lambda: identity_store.get_tenant(query.tenant_id or ""), "tenantId")
     return query.product_id, tenant_id
 
 

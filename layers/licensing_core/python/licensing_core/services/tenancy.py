@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from licensing_core.domain.errors import NotFound
 from licensing_core.services.catalog import referenced
-from licensing_core.store import catalog as store
+from licensing_core.store import identities as store
 from licensing_core.store import licenses as license_store
 
 

@@ -10,8 +10,7 @@ from licensing_core.domain.ids import utcnow
 from licensing_core.services import activations, licenses
 from licensing_core.services.catalog import ProductCatalog
 from licensing_core.store import audit as audit_store
-from licensing_core.store import catalog as catalog_store
-from licensing_core.store import claims as claims_store
+from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import usage as store
 from licensing_core.store.models import CustomerRecord, LicenseRecord
@@ -103,13 +102,13 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
 
 
 def for_customer(customer_id: str, query: schemas.UsageQuery) -> schemas.UsageList:
-    catalog_store.get_customer(customer_id)
+    identity_store.get_customer(customer_id)
     return _listed(customer_id, query.periods)
 
 
 def for_caller(subject: str, query: schemas.UsageQuery) -> schemas.UsageList:
     """The usage of the identity bound to the caller's subject (none before it has one)."""
-    owner = claims_store.unique_owner(f"SUBJECT#{subject}")
+    owner = identity_store.unique_owner(f"SUBJECT#{subject}")
     return _listed(owner, query.periods) if owner is not None else schemas.UsageList(items=[])
 
 

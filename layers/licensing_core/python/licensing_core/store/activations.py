@@ -5,7 +5,7 @@ depend on TTL deletion or an index read."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pynamodb.expressions.condition import Condition
@@ -13,8 +13,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactGet
 
 from licensing_core.store.base import connection
+from licensing_core.store.catalog import Unique, claim
 from licensing_core.store.errors import storage_errors
-from licensing_core.store.licenses import found
+from licensing_core.store.licenses import Supersession, found, supersede
 from licensing_core.store.models import (
     ActivationRecord,
     AuditRecord,
@@ -101,8 +102,13 @@ def _claim_machine(transaction: Transaction, record: ActivationRecord) -> None:
     )
 
 
-#: Adds more writes that must commit with the seat change (e.g. sibling revocations).
-Also = Callable[[Transaction], None]
+def _with_seat(transaction: Transaction, revoke: Supersession | None, nonce: Unique | None) -> None:
+    """Add what commits with a seat change: the sibling licenses it revokes, the nonce of
+    the offline request it answers."""
+    if revoke is not None:
+        supersede(transaction, revoke)
+    if nonce is not None:
+        claim(transaction, nonce.key, nonce.owner, nonce.taken)
 
 
 def insert(
@@ -110,13 +116,15 @@ def insert(
     license: LicenseRecord,
     max_users: int,
     audit: AuditRecord,
-    also: Also | None = None,
+    *,
+    revoke: Supersession | None = None,
+    nonce: Unique | None = None,
 ) -> None:
-    """Take a seat: the activation, its machine claim and the counter, or nothing.
-    Raises :class:`MachineTaken` or :class:`NoSeat`."""
+    """Take a seat: the activation, its machine claim and the counter, the revocation of
+    ``revoke``'s licenses and the claim of ``nonce``, or nothing. Raises
+    :class:`MachineTaken` or :class:`NoSeat`."""
     transaction = Transaction()
-    if also:
-        also(transaction)
+    _with_seat(transaction, revoke, nonce)
     _claim_machine(transaction, record)
     transaction.save(audit)
     transaction.update(
@@ -132,10 +140,13 @@ def swap(
     old: ActivationRecord,
     record: ActivationRecord,
     audit: AuditRecord,
-    also: Also | None = None,
+    *,
+    revoke: Supersession | None = None,
+    nonce: Unique | None = None,
 ) -> None:
     """Hand ``old``'s seat to ``record``; the seat count does not change. Only if ``old``
-    has not heartbeated since it was read, else :class:`Stale`.
+    has not heartbeated since it was read, else :class:`Stale`; with the revocation of
+    ``revoke``'s licenses and the claim of ``nonce``.
 
     The same machine renewing its activation replaces it (its old client id stops
     working); another machine reclaiming a dead seat leaves a ``reclaimed`` tombstone,
@@ -145,8 +156,7 @@ def swap(
         ActivationRecord.status == "active"
     )
     transaction = Transaction()
-    if also:
-        also(transaction)
+    _with_seat(transaction, revoke, nonce)
     transaction.check(
         LicenseRecord, record.license_id, LicenseRecord.status == "active", meaning=NoSeat()
     )

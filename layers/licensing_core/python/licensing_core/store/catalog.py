@@ -1,18 +1,16 @@
-"""Repository functions of the catalog: products, features, tiers, tenants, customers."""
+"""Repository functions of the catalog: products, features, tiers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import AlreadyExists
 from licensing_core.store.base import get_record
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import (
-    CustomerRecord,
     FeatureRecord,
     ProductRecord,
-    TenantRecord,
     TierRecord,
     UniqueRecord,
 )
@@ -25,6 +23,15 @@ def claim(transaction: Transaction, key: str, owner: str, taken: Exception) -> N
     transaction.save(
         UniqueRecord(key, owner=owner), condition=UniqueRecord.key.does_not_exist(), meaning=taken
     )
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A unique value to claim with another write (``taken``: what it means if it is)."""
+
+    key: str
+    owner: str
+    taken: Exception
 
 
 # Products
@@ -109,22 +116,6 @@ def save_tier(tier: TierRecord, product: ProductRecord, *, new: bool) -> None:
     transaction.run()
 
 
-# Tenants and customers
-
-
-def insert_tenant(tenant: TenantRecord, transaction: Transaction) -> None:
-    """Add the new tenant to ``transaction``."""
-    transaction.save(
-        tenant,
-        condition=TenantRecord.tenant_id.does_not_exist(),
-        meaning=AlreadyExists("tenant exists", code="TENANT_EXISTS"),
-    )
-
-
-def get_tenant(tenant_id: str) -> TenantRecord:
-    return get_record(TenantRecord, tenant_id, code="TENANT_NOT_FOUND", what="tenant")
-
-
 def max_users(tiers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """The seats (``maxUsers``) of each (productId, tierId) that exists."""
     keys = list(tiers)
@@ -135,39 +126,3 @@ def max_users(tiers: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
                 keys, attributes_to_get=["product_id", "tier_id", "max_users"]
             )
         }
-
-
-def email_unique_key(tenant_id: str, email: str) -> str:
-    """Emails are unique per tenant by their key (:func:`email_key`): every form of one
-    address is one identity. The key is derived from the stored email, as typed."""
-    return f"EMAIL#{tenant_id}#{email_key(email)}"
-
-
-def insert_customer(customer: CustomerRecord, transaction: Transaction) -> None:
-    """Add an identity to ``transaction``, claiming its email (per tenant) and IdP
-    subject (globally)."""
-    transaction.save(customer, condition=CustomerRecord.customer_id.does_not_exist())
-    email = email_unique_key(customer.tenant_id, customer.email)
-    taken = AlreadyExists("an identity with this email exists in the tenant", code="EMAIL_TAKEN")
-    claim(transaction, email, customer.customer_id, taken)
-    if customer.subject:
-        taken = AlreadyExists("an identity with this subject exists", code="SUBJECT_TAKEN")
-        claim(transaction, f"SUBJECT#{customer.subject}", customer.customer_id, taken)
-
-
-def get_customer(customer_id: str, *, tenant: str | None = None) -> CustomerRecord:
-    return get_record(
-        CustomerRecord, customer_id, code="CUSTOMER_NOT_FOUND", what="customer", tenant=tenant
-    )
-
-
-def page_customers(
-    tenant_id: str, limit: int, cursor: str | None
-) -> tuple[list[CustomerRecord], str | None]:
-    return page(
-        lambda start: CustomerRecord.by_tenant.query(
-            tenant_id, limit=limit, page_size=limit, last_evaluated_key=start
-        ),
-        {"customer_id", "tenant_id"},
-        cursor,
-    )

@@ -1,5 +1,4 @@
-"""Repository functions of self-service registration: pending license claims, the
-rate-limit counters that guard registration, and binding an identity to its subject.
+"""Repository functions of self-service registration's pending license claims.
 
 Every claim change is one transaction: the write, conditional on the state it leaves,
 and its audit record. A failed condition raises
@@ -8,27 +7,16 @@ and its audit record. A failed condition raises
 
 from __future__ import annotations
 
-import hashlib
-import math
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from licensing_core.domain.errors import TooManyRequests
 from licensing_core.store.errors import storage_errors
-from licensing_core.store.models import (
-    AuditRecord,
-    CustomerRecord,
-    PendingLicenseClaim,
-    RateLimitRecord,
-    UniqueRecord,
-)
+from licensing_core.store.models import AuditRecord, PendingLicenseClaim
 from licensing_core.store.transaction import Transaction
-
-# Claims
 
 
 def claims_of(email: str) -> list[PendingLicenseClaim]:
@@ -61,7 +49,79 @@ def put_claim(
     transaction.run()
 
 
-def update_claim(
+def take(claim: PendingLicenseClaim, *, attempt: str, customer_id: str, at: datetime) -> None:
+    """Lease ``claim`` to ``attempt`` for ``customer_id``, only if it is still as it was
+    read: the same pending claim, unexpired at ``at``, or the same lapsed lease taken
+    over (the caller judged it lapsed)."""
+    if claim.status == "claiming":
+        unchanged = (PendingLicenseClaim.status == "claiming") & (
+            PendingLicenseClaim.attempt == claim.attempt
+        )
+    else:
+        unchanged = (
+            (PendingLicenseClaim.status == "pending")
+            & (PendingLicenseClaim.claim_id == claim.claim_id)
+            & (PendingLicenseClaim.expires_at > at)
+        )
+    _update(
+        claim,
+        [
+            PendingLicenseClaim.status.set("claiming"),
+            PendingLicenseClaim.attempt.set(attempt),
+            PendingLicenseClaim.claiming_at.set(at),
+            PendingLicenseClaim.customer_id.set(customer_id),
+            PendingLicenseClaim.updated_at.set(at),
+        ],
+        unchanged,
+    )
+
+
+def fulfil(
+    claim: PendingLicenseClaim, *, attempt: str, license_id: str, at: datetime, audit: AuditRecord
+) -> None:
+    """Mark the claim fulfilled by ``license_id``, while ``attempt`` still holds its lease."""
+    _update(
+        claim,
+        [
+            PendingLicenseClaim.status.set("fulfilled"),
+            PendingLicenseClaim.license_id.set(license_id),
+            PendingLicenseClaim.fulfilled_at.set(at),
+            PendingLicenseClaim.updated_at.set(at),
+        ],
+        PendingLicenseClaim.attempt == attempt,
+        audit,
+    )
+
+
+def release(claim: PendingLicenseClaim, *, attempt: str, at: datetime, audit: AuditRecord) -> None:
+    """Make the claim pending again, while ``attempt`` still holds its lease."""
+    _update(
+        claim,
+        [
+            PendingLicenseClaim.status.set("pending"),
+            PendingLicenseClaim.attempt.remove(),
+            PendingLicenseClaim.claiming_at.remove(),
+            PendingLicenseClaim.updated_at.set(at),
+        ],
+        PendingLicenseClaim.attempt == attempt,
+        audit,
+    )
+
+
+def expire(claim: PendingLicenseClaim, *, at: datetime, audit: AuditRecord) -> None:
+    """Mark the claim expired, only if it is still that pending claim, past its expiry
+    at ``at``."""
+    _update(
+        claim,
+        [PendingLicenseClaim.status.set("expired"), PendingLicenseClaim.updated_at.set(at)],
+        (PendingLicenseClaim.status == "pending")
+        & (PendingLicenseClaim.claim_id == claim.claim_id)
+        & (PendingLicenseClaim.expires_at <= at),
+        audit,
+    )
+
+
+def _update(
     record: PendingLicenseClaim,
     actions: Sequence[Action],
     condition: Condition,
@@ -90,69 +150,3 @@ def pending_past_expiry(
         )
         items = list(results)
         return items, results.last_evaluated_key
-
-
-# Identities
-
-
-def unique_owner(key: str) -> str | None:
-    """Who holds a unique value (``SUBJECT#...``, ``EMAIL#<tenant>#...``), if anyone."""
-    with storage_errors():
-        try:
-            return str(UniqueRecord.get(key, consistent_read=True).owner)
-        except UniqueRecord.DoesNotExist:
-            return None
-
-
-def bind_subject(customer: CustomerRecord, subject: str, at: datetime) -> None:
-    """Give an identity without one its identity-provider subject, claiming the subject in
-    the same transaction (which fails if either happened meanwhile)."""
-    transaction = Transaction()
-    transaction.update(
-        customer,
-        [CustomerRecord.subject.set(subject), CustomerRecord.updated_at.set(at)],
-        CustomerRecord.subject.does_not_exist() & (CustomerRecord.status == customer.status),
-    )
-    transaction.save(
-        UniqueRecord(f"SUBJECT#{subject}", owner=customer.customer_id),
-        condition=UniqueRecord.key.does_not_exist(),
-    )
-    transaction.run()
-    customer.subject, customer.updated_at = subject, at
-
-
-# Rate limits
-
-
-class RateLimited(TooManyRequests):
-    code = "RATE_LIMITED"
-    title = "Rate limited"
-
-
-def hit(scope: str, key: str, *, limit: int, window_seconds: int, now: datetime) -> int:
-    """Count one attempt of ``key`` (an email, an IP) in the current fixed window of
-    ``scope`` with one conditional ``ADD``; :class:`RateLimited` (with
-    ``retryAfterSeconds``) once the window already holds ``limit`` attempts. Returns the
-    attempts counted in the window so far. Keys are stored hashed."""
-    epoch = now.timestamp()
-    start = int(epoch // window_seconds) * window_seconds
-    retry_after = max(1, math.ceil(start + window_seconds - epoch))
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    record = RateLimitRecord(f"{scope}#{digest}#{start}")
-    refused = RateLimited(
-        f"too many attempts; try again in {_duration(retry_after)}",
-        retryAfterSeconds=retry_after,
-    )
-    expires = datetime.fromtimestamp(start + window_seconds, UTC) + timedelta(hours=1)
-    with storage_errors(on_condition_failed=refused):
-        record.update(
-            actions=[RateLimitRecord.hits.add(1), RateLimitRecord.expires_ttl.set(expires)],
-            condition=RateLimitRecord.hits.does_not_exist() | (RateLimitRecord.hits < limit),
-        )
-    return int(record.hits)
-
-
-def _duration(seconds: int) -> str:
-    if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{math.ceil(seconds / 60)} minutes"

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
 from pynamodb.models import Model, _ModelFuture
 from pynamodb.transactions import TransactGet
 
 from licensing_core.domain.ids import utcnow
 from licensing_core.store.base import connection, get_record
 from licensing_core.store.errors import storage_errors
+from licensing_core.store.identities import NewIdentity, add_identity
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord
 from licensing_core.store.pages import page
 from licensing_core.store.transaction import Transaction
@@ -56,32 +56,69 @@ def license_fields(record: LicenseRecord) -> dict[str, Any]:
     }
 
 
-def insert_license(
-    record: LicenseRecord, audit: AuditRecord, transaction: Transaction | None = None
+def issue(
+    record: LicenseRecord, audit: AuditRecord, *, new_identity: NewIdentity | None = None
 ) -> None:
-    """Store a new license with its audit record: in ``transaction`` when given (the
-    caller runs it), else at once."""
-    writes = transaction or Transaction()
-    writes.save(record, condition=LicenseRecord.license_id.does_not_exist())
-    writes.save(audit)
-    if transaction is None:
-        writes.run()
-
-
-def update_license(
-    record: LicenseRecord, actions: Sequence[Action], condition: Condition, audit: AuditRecord
-) -> None:
-    """Apply ``actions`` if ``condition`` holds, with the audit record, atomically;
-    :class:`ConcurrentChange` when the condition no longer holds. ``record`` holds the
-    fields as changed: its search keys follow them."""
+    """Store a new license with its audit record; with ``new_identity``, that identity
+    (the license's holder) is created in the same transaction, or nothing is."""
     transaction = Transaction()
-    transaction.update(record, [*actions, *record.search_actions()], condition)
+    if new_identity is not None:
+        add_identity(transaction, new_identity)
+    transaction.save(record, condition=LicenseRecord.license_id.does_not_exist())
     transaction.save(audit)
     transaction.run()
 
 
+def reissue(record: LicenseRecord, seen_generation: int, audit: AuditRecord) -> None:
+    """Record a key signed for ``record`` as it is now (generation, minimum generation,
+    expiry, claims and digest), with its audit record, only if the license is still
+    active at generation ``seen_generation`` (else :class:`ConcurrentChange`: a racing
+    revoke or reissue wins)."""
+    transaction = Transaction()
+    transaction.update(
+        record,
+        [
+            LicenseRecord.generation.set(record.generation),
+            LicenseRecord.min_generation.set(record.min_generation),
+            LicenseRecord.expires_at.set(record.expires_at),
+            LicenseRecord.issued_claims.set(record.issued_claims),
+            LicenseRecord.issued_token_sha256.set(record.issued_token_sha256),
+            LicenseRecord.updated_at.set(record.updated_at),
+            *record.search_actions(),
+        ],
+        (LicenseRecord.status == "active") & (LicenseRecord.generation == seen_generation),
+    )
+    transaction.save(audit)
+    transaction.run()
+
+
+@dataclass(frozen=True)
+class Supersession:
+    """Licenses revoked in the transaction that activates another license of their
+    holder and product (``by``): at most one active key per customer and product."""
+
+    licenses: Sequence[LicenseRecord]
+    by: str
+    actor: str
+    at: datetime
+
+
+def supersede(transaction: Transaction, revoke: Supersession) -> None:
+    """Add the revocations of ``revoke`` to ``transaction``, each with its audit record."""
+    for sibling in revoke.licenses:
+        change_status(
+            sibling,
+            to="revoked",
+            action="license.revoked",
+            actor=revoke.actor,
+            reason=f"superseded by activation of {revoke.by}",
+            at=revoke.at,
+            superseded_by=revoke.by,
+            transaction=transaction,
+        )
+
+
 def change_status(
-    transaction: Transaction,
     record: LicenseRecord,
     *,
     to: str,
@@ -90,10 +127,14 @@ def change_status(
     reason: str | None,
     at: datetime,
     superseded_by: str | None = None,
+    transaction: Transaction | None = None,
 ) -> None:
-    """Add to ``transaction`` moving ``record`` from its current status to ``to`` (only if
-    it still has that status), with its audit record; ``record`` reflects the change.
-    ``superseded_by``: the license whose activation revokes this one."""
+    """Move ``record`` from its current status to ``to`` (only if it still has that
+    status, else :class:`ConcurrentChange`), with its audit record; ``record`` reflects
+    the change. ``superseded_by``: the license whose activation revokes this one. In
+    ``transaction`` when given (the store's own functions that revoke with another
+    write), else at once."""
+    writes = transaction or Transaction()
     previous = record.status
     record.status, record.status_reason = to, reason
     record.status_changed_by, record.status_changed_at, record.updated_at = actor, at, at
@@ -101,7 +142,7 @@ def change_status(
     if superseded_by is not None:
         record.superseded_by = superseded_by
         supersession = [LicenseRecord.superseded_by.set(superseded_by)]
-    transaction.update(
+    writes.update(
         record,
         [
             LicenseRecord.status.set(to),
@@ -116,7 +157,7 @@ def change_status(
         ],
         LicenseRecord.status == previous,
     )
-    transaction.save(
+    writes.save(
         audit_entry(
             record.license_id,
             action,
@@ -126,6 +167,8 @@ def change_status(
             details={"from": previous, "to": to, **license_fields(record)},
         )
     )
+    if transaction is None:
+        writes.run()
 
 
 def get_license(license_id: str, *, tenant: str | None = None) -> LicenseRecord:

@@ -158,7 +158,7 @@ class CustomerRecord(StoredModel):
 
     customer_id = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute()
-    #: As typed, for display; unique per tenant by its key (``store.catalog.email_unique_key``).
+    #: As typed, for display; unique per tenant by its key (``store.identities.email_unique_key``).
     email = UnicodeAttribute()
     name = UnicodeAttribute()
     kind = UnicodeAttribute()

@@ -7,10 +7,9 @@ import hashlib
 from datetime import datetime
 
 from licensing_core.store.activations import renew
-from licensing_core.store.catalog import claim
+from licensing_core.store.catalog import Unique
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import ActivationRecord, AuditRecord, UniqueRecord
-from licensing_core.store.transaction import Transaction
 
 
 def _nonce_key(license_id: str, nonce: str) -> str:
@@ -27,11 +26,10 @@ def nonce_seen(license_id: str, nonce: str) -> bool:
     return True
 
 
-def claim_nonce(
-    transaction: Transaction, license_id: str, nonce: str, owner: str, seen: Exception
-) -> None:
-    """Record ``nonce`` in ``transaction``, which fails with ``seen`` if it was used."""
-    claim(transaction, _nonce_key(license_id, nonce), owner, seen)
+def nonce_claim(license_id: str, nonce: str, owner: str, seen: Exception) -> Unique:
+    """The claim of an offline request's ``nonce``, to commit with the activation it
+    brings (``seen``: raised if it was used already)."""
+    return Unique(_nonce_key(license_id, nonce), owner, seen)
 
 
 def hold(
