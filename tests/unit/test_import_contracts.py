@@ -4,7 +4,8 @@
 own pyproject.toml, on a small package tree built from the contracts' layer names: every
 contract is kept while each layer imports only the layer below it, and each one breaks
 on the import that goes against it (upward, between siblings, an AWS or JOSE library in
-the domain, even through another module, a handler reaching the store itself).
+the domain, even through another module, a handler reaching the store itself, a service
+importing PynamoDB or the store's transactions, a transaction importing metrics).
 """
 
 from __future__ import annotations
@@ -34,6 +35,14 @@ ADAPTER_IMPORTS = {
     "licensing_core.telemetry": ["aws_lambda_powertools"],
     "licensing_core.tokens": ["jwcrypto", "cryptography", "azure"],
 }
+#: Modules the contracts name below a layer (``licensing_core.store.transaction``): in the
+#: tree as in the code.
+NAMED = sorted(
+    module
+    for contract in CONFIG["contracts"]
+    for module in [*contract.get("source_modules", []), *contract.get("forbidden_modules", [])]
+    if module.startswith("licensing_core.") and module.count(".") > 1
+)
 #: One import against each contract, each breaking that contract only.
 VIOLATIONS = {
     "licensing_core.domain.upward": ["licensing_core.services"],
@@ -42,6 +51,9 @@ VIOLATIONS = {
     "licensing_core.settings.aws_config": ["botocore"],
     "licensing_core.domain.signing": ["jwcrypto"],
     "functions.activate.reach": ["licensing_core.store"],
+    "licensing_core.services.conditions": ["pynamodb"],
+    "licensing_core.services.transact": ["licensing_core.store.transaction"],
+    "licensing_core.store.transaction": ["licensing_core.telemetry"],
 }
 #: What the report of each contract says about them.
 EXPECTED = {
@@ -63,6 +75,16 @@ EXPECTED = {
     "thin-handlers": [
         "functions is not allowed to import licensing_core.store",
         "functions.activate.reach -> licensing_core.store",
+    ],
+    "sealed-store": [
+        "licensing_core.services is not allowed to import pynamodb",
+        "licensing_core.services.conditions -> pynamodb",
+        "licensing_core.services is not allowed to import licensing_core.store.transaction",
+        "licensing_core.services.transact -> licensing_core.store.transaction",
+    ],
+    "plain-transactions": [
+        "licensing_core.store.transaction is not allowed to import licensing_core.telemetry",
+        "licensing_core.store.transaction -> licensing_core.telemetry",
     ],
 }
 
@@ -91,6 +113,7 @@ def _downward_imports() -> dict[str, list[str]]:
                 lower
             )
             imports[f"{module}.adapter"] = ADAPTER_IMPORTS.get(module, [])
+    imports.update((module, []) for module in NAMED)
     return imports
 
 
