@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from licensing_core.domain.policies import HeartbeatPolicy, Quota, StepUpRule, serialized_map
+
 #: A perpetual license is a 100-year one (tokens always carry ``exp``).
 PERPETUAL_SECONDS = 3_155_760_000
 LICENSE_TOKEN_TYPE = "license+jwt"  # noqa: S105 - a media type, not a secret
@@ -100,9 +102,9 @@ class Grant:
     features: tuple[str, ...]
     max_users: int
     max_tenants: int
-    quotas: Mapping[str, Any] = field(default_factory=dict)
-    heartbeat: Mapping[str, int] = field(default_factory=dict)
-    step_up: Mapping[str, Any] = field(default_factory=dict)
+    heartbeat: HeartbeatPolicy
+    quotas: Mapping[str, Quota] = field(default_factory=dict)
+    step_up: Mapping[str, StepUpRule] = field(default_factory=dict)
     region: str | None = None
 
     def claims(self) -> dict[str, Any]:
@@ -120,10 +122,10 @@ class Grant:
             "limits": {
                 "maxUsers": self.max_users,
                 "maxTenants": self.max_tenants,
-                "quotas": {k: dict(v) for k, v in sorted(self.quotas.items())},
+                "quotas": serialized_map(self.quotas),
             },
-            "heartbeat": dict(self.heartbeat),
-            "stepUp": {k: dict(v) for k, v in sorted(self.step_up.items())},
+            "heartbeat": self.heartbeat.serialized(),
+            "stepUp": serialized_map(self.step_up),
             "gen": self.generation,
             **region,
         }

@@ -2,7 +2,7 @@
 
 Every format is a JOSE token with a ``typ`` of its own, never accepted where another
 is expected: a machine file is not a license key nor a machine token, a request is not
-a proof. A machine file is valid for the tier's policy (``offline``), never beyond its
+a proof. A machine file is valid for the tier's ``OfflinePolicy``, never beyond its
 license, and holds its seat until it expires or a proof signed by the machine's key
 returns it.
 """
@@ -10,11 +10,11 @@ returns it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from licensing_core.domain.errors import Forbidden, ValidationFailed
+from licensing_core.domain.policies import OfflinePolicy
 
 MACHINE_FILE_TYPE = "machine-file+jwt"
 ACTIVATION_REQUEST_TYPE = "activation-request+jwt"
@@ -40,50 +40,30 @@ class TtlAbovePolicy(ValidationFailed):
     title = "Lifetime above the tier's policy"
 
 
-@dataclass(frozen=True)
-class Policy:
-    """A tier's offline policy (``TierRecord.offline``, snake_case as stored)."""
-
-    allowed: bool = False
-    default_ttl_seconds: int = 7 * 86_400
-    max_ttl_seconds: int = 30 * 86_400
-    max_borrow_seconds: int = 0
-
-    @classmethod
-    def of(cls, stored: Mapping[str, Any] | None) -> Policy:
-        """The stored policy; a tier without one allows no offline use."""
-        if not stored:
-            return cls()
-        return cls(
-            allowed=bool(stored["allowed"]),
-            default_ttl_seconds=int(stored["default_ttl_seconds"]),
-            max_ttl_seconds=int(stored["max_ttl_seconds"]),
-            max_borrow_seconds=int(stored["max_borrow_seconds"]),
+def file_ttl(policy: OfflinePolicy, requested: int | None) -> int:
+    """The lifetime of a machine file: ``requested`` or the default, within ``policy``."""
+    if not policy.allowed:
+        raise OfflineNotAllowed("this license's tier does not allow offline machine files")
+    ttl = policy.default_ttl_seconds if requested is None else requested
+    if ttl > policy.max_ttl_seconds:
+        raise TtlAbovePolicy(
+            f"ttlSeconds {ttl} is above the tier's maximum of {policy.max_ttl_seconds}",
+            maxTtlSeconds=policy.max_ttl_seconds,
         )
+    return ttl
 
-    def file_ttl(self, requested: int | None) -> int:
-        """The lifetime of a machine file: ``requested`` or the default, within policy."""
-        if not self.allowed:
-            raise OfflineNotAllowed("this license's tier does not allow offline machine files")
-        ttl = self.default_ttl_seconds if requested is None else requested
-        if ttl > self.max_ttl_seconds:
-            raise TtlAbovePolicy(
-                f"ttlSeconds {ttl} is above the tier's maximum of {self.max_ttl_seconds}",
-                maxTtlSeconds=self.max_ttl_seconds,
-            )
-        return ttl
 
-    def borrow_seconds(self, requested: int) -> int:
-        """How long a seat may be borrowed for: ``requested``, within policy."""
-        if not self.allowed or not self.max_borrow_seconds:
-            raise OfflineNotAllowed("this license's tier does not allow borrowing seats")
-        if requested > self.max_borrow_seconds:
-            raise TtlAbovePolicy(
-                f"seconds {requested} is above the tier's maximum borrow of "
-                f"{self.max_borrow_seconds}",
-                maxBorrowSeconds=self.max_borrow_seconds,
-            )
-        return requested
+def borrow_seconds(policy: OfflinePolicy, requested: int) -> int:
+    """How long a seat may be borrowed for: ``requested``, within ``policy``."""
+    if not policy.allowed or not policy.max_borrow_seconds:
+        raise OfflineNotAllowed("this license's tier does not allow borrowing seats")
+    if requested > policy.max_borrow_seconds:
+        raise TtlAbovePolicy(
+            f"seconds {requested} is above the tier's maximum borrow of "
+            f"{policy.max_borrow_seconds}",
+            maxBorrowSeconds=policy.max_borrow_seconds,
+        )
+    return requested
 
 
 def file_expiry(now: int, ttl_seconds: int, license_expires_at: int) -> int:

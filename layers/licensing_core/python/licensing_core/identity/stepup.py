@@ -6,7 +6,8 @@ required authentication context (``acr``) and a maximum authentication age
 (``maxAge``, seconds). ``acr`` values map to numeric levels of assurance; an unknown
 or malformed ``acr`` is the lowest level; an ``amr`` method such as ``mfa`` can lift a
 token to its level. Licensed features carry their own requirements in the license's
-``stepUp`` claim, checked by :func:`require_feature` in the application.
+``stepUp`` claim (a ``domain/policies.StepUpRule`` per feature), checked by
+:func:`require_feature` in the application.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from licensing_core.domain.errors import DomainError, Forbidden, Unauthenticated
+from licensing_core.domain.policies import StepUpRule
 from licensing_core.identity.oidc import is_service_token
 from licensing_core.settings import ConfigurationError, get_settings, per_settings
 
@@ -209,6 +211,10 @@ def require_feature(
         raise DomainError(f"feature {feature!r} is not licensed", code="FEATURE_NOT_LICENSED")
     rules = license_claims.get("stepUp") or {}
     if feature in rules:
+        rule = StepUpRule.parse(rules[feature])
         (policy or get_policy()).check(
-            requirement(rules[feature]), id_token_claims, now, f"the feature {feature!r}"
+            Requirement(rule.acr_values, rule.max_age),
+            id_token_claims,
+            now,
+            f"the feature {feature!r}",
         )

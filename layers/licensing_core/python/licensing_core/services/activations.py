@@ -75,7 +75,7 @@ def _machine_token(
 ) -> _Signed:
     """A fresh short-lived token from the current database state."""
     grant = licenses.grant(license, catalog)
-    ttl = int(grant.heartbeat["ttlSeconds"])
+    ttl = grant.heartbeat.ttl_seconds
     claims = rules.machine_claims(
         key_claims(
             grant,
@@ -92,7 +92,7 @@ def _machine_token(
         client_id,
         sign_compact(claims, typ=ACTIVATION_TOKEN_TYPE, signer=get_signer()),
         datetime.fromtimestamp(claims["exp"], now.tzinfo),
-        now + timedelta(seconds=int(grant.heartbeat["intervalSeconds"])),
+        now + timedelta(seconds=grant.heartbeat.interval_seconds),
     )
 
 
@@ -133,7 +133,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         source_ip=source_ip[:64] or None,
         user_agent=user_agent[:512] or None,
         **_details(body),
-        ttl_seconds=int(tier.heartbeat["ttl_seconds"]),
+        ttl_seconds=tier.heartbeat.ttl_seconds,
         activated_at=now,
         last_heartbeat_at=now,
         heartbeats=0,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from licensing_core import schemas
+from licensing_core.domain import policies
 from licensing_core.domain import tiers as rules
 from licensing_core.domain.errors import NotFound, ValidationFailed
 from licensing_core.domain.ids import (
@@ -24,6 +26,9 @@ from licensing_core.store.models import (
     ProductRecord,
     TierRecord,
 )
+
+#: An API model a policy is shown as (a string: the models load on first use).
+Shown = TypeVar("Shown", bound="schemas.ApiModel")
 
 #: A concurrent tier edit is retried this many times, re-checking the rules each time.
 TIER_WRITE_ATTEMPTS = 3
@@ -198,7 +203,7 @@ class ProductCatalog:
         display_only = {key for key, feature in self.features.items() if feature.display_only}
         return rules.enforcement_features(self.display_features(tier_id), display_only)
 
-    def check_features(self, keys: list[str] | dict[str, Any], field: str) -> None:
+    def check_features(self, keys: Collection[str], field: str) -> None:
         unknown = sorted(set(keys) - set(self.features))
         if unknown:
             raise ValidationFailed(
@@ -232,10 +237,10 @@ class ProductCatalog:
             max_users=int(tier.max_users),
             max_tenants=int(tier.max_tenants),
             features=list(tier.features),
-            quotas=tier.quotas,
-            heartbeat=tier.heartbeat,
-            offline=tier.offline or schemas.OfflinePolicy(),
-            step_up=tier.step_up,
+            quotas={k: _shown(schemas.Quota, v) for k, v in tier.quotas.items()},
+            heartbeat=_shown(schemas.HeartbeatPolicy, tier.heartbeat),
+            offline=_shown(schemas.OfflinePolicy, tier.offline),
+            step_up={k: _shown(schemas.StepUpRequirement, v) for k, v in tier.step_up.items()},
             self_service=tier.self_service,
             sensitive=tier.sensitive,
             resolved=schemas.ResolvedTier(
@@ -268,16 +273,29 @@ _TIER_FIELDS = (
 )
 
 
+#: The tier's policies and their domain types: a body's models become these values at
+#: this edge, and back (:func:`_shown`), through their one spelling (camelCase).
+_POLICIES: dict[str, type[policies.Policy]] = {
+    "quotas": policies.Quota,
+    "heartbeat": policies.HeartbeatPolicy,
+    "offline": policies.OfflinePolicy,
+    "step_up": policies.StepUpRule,
+}
+
+
 def _stored_value(body: schemas.RequestModel, name: str) -> Any:
     value = getattr(body, name)
-    if isinstance(value, schemas.ApiModel):
-        return value.model_dump(mode="json")
+    policy = _POLICIES.get(name)
+    if policy is None:
+        return value
     if isinstance(value, dict):
-        return {
-            k: v.model_dump(mode="json") if isinstance(v, schemas.ApiModel) else v
-            for k, v in value.items()
-        }
-    return value
+        return {k: policy.parse(v.model_dump(by_alias=True)) for k, v in value.items()}
+    return policy.parse(value.model_dump(by_alias=True))
+
+
+def _shown(model: type[Shown], policy: policies.Policy) -> Shown:
+    """A policy as the API shows it."""
+    return model.model_validate(policy.serialized())
 
 
 def _write_tier(product_id: str, apply: Any) -> schemas.Tier:

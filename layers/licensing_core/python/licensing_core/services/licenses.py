@@ -57,15 +57,9 @@ def grant(record: LicenseRecord, catalog: ProductCatalog) -> rules.Grant:
         features=restrictions.narrow(tuple(sorted(catalog.enforced_features(tier.tier_id)))),
         max_users=int(tier.max_users),
         max_tenants=int(tier.max_tenants),
+        heartbeat=tier.heartbeat,
         quotas=tier.quotas,
-        heartbeat={
-            "intervalSeconds": tier.heartbeat["interval_seconds"],
-            "ttlSeconds": tier.heartbeat["ttl_seconds"],
-        },
-        step_up={
-            key: {"acr": value["acr"], "maxAge": value["max_age"]}
-            for key, value in tier.step_up.items()
-        },
+        step_up=tier.step_up,
         region=restrictions.region,
     )
 

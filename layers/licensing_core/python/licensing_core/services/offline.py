@@ -26,6 +26,7 @@ from licensing_core.domain import status_lists
 from licensing_core.domain.errors import Conflict, Gone, ValidationFailed
 from licensing_core.domain.ids import utcnow
 from licensing_core.domain.licenses import key_claims
+from licensing_core.domain.policies import OfflinePolicy
 from licensing_core.jose import TokenError
 from licensing_core.services import activations, licenses
 from licensing_core.services.catalog import ProductCatalog
@@ -130,7 +131,10 @@ def checkout(body: schemas.CheckoutRequest, base_url: str) -> schemas.MachineFil
     """A machine file for an online activation, valid for ``ttlSeconds`` (the tier's
     default when absent, never above its maximum nor beyond the license)."""
     return _file_for(
-        body.client_id, "checkout", lambda policy: policy.file_ttl(body.ttl_seconds), base_url
+        body.client_id,
+        "checkout",
+        lambda policy: rules.file_ttl(policy, body.ttl_seconds),
+        base_url,
     )
 
 
@@ -140,12 +144,15 @@ def borrow(body: schemas.BorrowRequest, base_url: str) -> schemas.MachineFile:
     return proof hands it back. The activation needs a machine key (proofs are signed
     with it)."""
     return _file_for(
-        body.client_id, "borrow", lambda policy: policy.borrow_seconds(body.seconds), base_url
+        body.client_id,
+        "borrow",
+        lambda policy: rules.borrow_seconds(policy, body.seconds),
+        base_url,
     )
 
 
 def _file_for(
-    client_id: str, mode: rules.Mode, ttl_of: Callable[[rules.Policy], int], base_url: str
+    client_id: str, mode: rules.Mode, ttl_of: Callable[[OfflinePolicy], int], base_url: str
 ) -> schemas.MachineFile:
     now = utcnow()
     record = activations.find(client_id)
@@ -160,8 +167,7 @@ def _file_for(
         )
     license, _ = activations.usable(record, now)
     catalog = ProductCatalog.cached(license.product_id)
-    policy = rules.Policy.of(catalog.tier(license.tier_id).offline)
-    ttl = ttl_of(policy)
+    ttl = ttl_of(catalog.tier(license.tier_id).offline)
     entry = status_store.allocate() if record.status_entry is None else int(record.status_entry)
     file = _machine_file(
         license,
@@ -279,7 +285,7 @@ def activate(
         raise licenses.KeyRefused("the request is for another product", code="WRONG_AUDIENCE")
     catalog = ProductCatalog.cached(license.product_id)
     tier = catalog.tier(license.tier_id)
-    ttl = rules.Policy.of(tier.offline).file_ttl(body.ttl_seconds)
+    ttl = rules.file_ttl(tier.offline, body.ttl_seconds)
     if store.nonce_seen(license.license_id, request.nonce):
         raise NonceReused("this request was submitted already: write a new one")
     existing = activation_store.find_machine(license.license_id, request.machine_id)
@@ -307,7 +313,7 @@ def activate(
         public_key=request.public_key,
         source_ip=source_ip[:64] or None,
         user_agent=user_agent[:512] or None,
-        ttl_seconds=int(tier.heartbeat["ttl_seconds"]),
+        ttl_seconds=tier.heartbeat.ttl_seconds,
         activated_at=now,
         last_heartbeat_at=now,
         heartbeats=0,

@@ -59,7 +59,7 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
             code="UNKNOWN_METER",
             meters=sorted(tier.quotas),
         )
-    period, ends = period_of(quota.get("period", "month"), now)
+    period, ends = period_of(quota.period, now)
     counter = store.Counter(
         license_id=license.license_id,
         product_id=license.product_id,
@@ -68,7 +68,7 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
         meter=body.meter,
         period=period,
         period_ends_at=ends,
-        limit=int(quota["limit"]),
+        limit=quota.limit,
     )
     try:
         used, replayed = store.add(counter, body.quantity, body.idempotency_key)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    Attribute,
     BinaryAttribute,
     BooleanAttribute,
     JSONAttribute,
@@ -13,11 +16,47 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import STRING
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 
-from licensing_core.domain import emails, search
+from licensing_core.domain import emails, policies, search
 from licensing_core.store.base import StoredModel
+
+P = TypeVar("P", bound=policies.Policy)
+
+
+class PolicyAttribute(Attribute[P]):
+    """A tier policy, stored as JSON text in its one spelling (``serialized``); items
+    written before in snake_case read too (``parse``)."""
+
+    attr_type = STRING
+
+    def __init__(self, policy: type[P], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.policy = policy
+
+    def serialize(self, value: P) -> str:
+        return json.dumps(value.serialized())
+
+    def deserialize(self, value: str) -> P:
+        return self.policy.parse(json.loads(value))
+
+
+class PolicyMapAttribute(Attribute[Mapping[str, P]]):
+    """Policies by key (a meter's quota, a feature's step-up rule), as JSON text."""
+
+    attr_type = STRING
+
+    def __init__(self, policy: type[P], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.policy = policy
+
+    def serialize(self, value: Mapping[str, P]) -> str:
+        return json.dumps(policies.serialized_map(value))
+
+    def deserialize(self, value: str) -> Mapping[str, P]:
+        return self.policy.parse_map(json.loads(value))
 
 
 class ProductRecord(StoredModel):
@@ -74,11 +113,12 @@ class TierRecord(StoredModel):
     max_users = NumberAttribute()
     max_tenants = NumberAttribute()
     features = JSONAttribute(default=list)  # list[str], own feature keys
-    quotas = JSONAttribute(default=dict)
-    heartbeat = JSONAttribute()
-    #: ``schemas.OfflinePolicy`` as stored (snake_case); None: no offline use.
-    offline = JSONAttribute(null=True)
-    step_up = JSONAttribute(default=dict)
+    #: Policies (``domain/policies``), typed; a tier stored without ``offline`` allows
+    #: no offline use.
+    quotas = PolicyMapAttribute(policies.Quota, default=dict)
+    heartbeat = PolicyAttribute(policies.HeartbeatPolicy)
+    offline = PolicyAttribute(policies.OfflinePolicy, default=policies.OfflinePolicy)
+    step_up = PolicyMapAttribute(policies.StepUpRule, default=dict)
     self_service = BooleanAttribute(default=False)
     sensitive = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
