@@ -66,6 +66,8 @@ def test_absent_fields_take_the_defaults_and_required_ones_are_required() -> Non
     assert OfflinePolicy.parse({}) == OfflinePolicy()
     assert not OfflinePolicy().allowed
     assert Quota.parse({"limit": 5}) == Quota(5, "month")
+    both = {"ttlSeconds": 7200, "ttl_seconds": 3600}  # the one spelling wins
+    assert HeartbeatPolicy.parse(both).ttl_seconds == 7200
     with pytest.raises(ValueError, match="limit"):
         Quota.parse({"period": "day"})
     with pytest.raises(ValueError, match="max_age"):

@@ -49,16 +49,16 @@ class Policy:
         return {_camel(spec.name): getattr(self, spec.name) for spec in fields(self)}
 
     @classmethod
-    def parse(cls, data: Mapping[str, Any]) -> Self:
+    def parse(cls, data: Any) -> Self:
         """A policy from its serialized form, or from the legacy snake_case one (a field
-        absent in both takes its default; :class:`ValueError` when it has none, or a
-        value has the wrong type)."""
+        absent in both takes its default, the one spelling wins over the legacy one;
+        :class:`ValueError` when a field has no value nor default, or the wrong type)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"{cls.__name__}: not an object: {data!r}")
         values = {
             spec.name: data[key]
             for spec in fields(cls)
-            for key in (_camel(spec.name), spec.name)
+            for key in (spec.name, _camel(spec.name))  # the later wins
             if key in data
         }
         try:
@@ -67,7 +67,7 @@ class Policy:
             raise ValueError(f"{cls.__name__}: {error}") from error
 
     @classmethod
-    def parse_map(cls, data: Mapping[str, Any]) -> dict[str, Self]:
+    def parse_map(cls, data: Any) -> dict[str, Self]:
         """A map of policies by key (a meter's quota, a feature's step-up rule)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"{cls.__name__} map: not an object: {data!r}")
