@@ -15,9 +15,7 @@ from licensing_core.domain import licenses as rules
 from licensing_core.domain import search
 from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
 from licensing_core.domain.ids import new_id, utcnow
-from licensing_core.identity import stepup
 from licensing_core.jose import TokenError, compact_header
-from licensing_core.services import customers
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import identities as identity_store
@@ -25,7 +23,6 @@ from licensing_core.store import licenses as store
 from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.identities import NewIdentity
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, TierRecord
-from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
 from licensing_core.tokens.verify import verify_token
@@ -130,6 +127,8 @@ def issue(
     catalog = referenced(lambda: ProductCatalog.load(product_id_of(body.product_id)), "productId")
     tier = referenced(lambda: catalog.tier_of(body.tier_id), "tierId")
     if tier.sensitive:
+        from licensing_core.identity import stepup  # issue only: not on validate's path
+
         stepup.enforce("license.issue", auth_claims or {}, now.timestamp(), sensitive_tier=True)
     if body.expires_at is not None:
         if body.expires_at <= now:
@@ -175,6 +174,8 @@ def _customer(
     if body.customer_email is None:
         customer_id = str(body.customer_id)
         return referenced(lambda: identity_store.get_customer(customer_id), "customerId"), None
+    from licensing_core.services import customers  # issue only: not on validate's path
+
     tenant_id = body.tenant_id or tenant or customers.DEFAULT_TENANT
     found = customers.by_email(tenant_id, body.customer_email)
     if found is not None:
@@ -485,6 +486,8 @@ def audit(license_id: str, body: schemas.AuditRequest) -> schemas.AuditReport:
 def _check_machine_jwe(token: str) -> None:
     """An encrypted token is one of ours only if its header says so: anything else with
     five segments is not a token."""
+    from licensing_core.tokens.jwe import CONTENT_ALGORITHM, KEY_ALGORITHM  # audit only
+
     try:
         header = compact_header(token, max_bytes=get_settings().max_token_bytes, segments=5)
     except TokenError as error:
