@@ -8,7 +8,12 @@ import time, or one a request makes. Prints one JSON line: init and request seco
 status, connections tried during init and during the request, and the missing module
 when an ``ImportError`` is anywhere in a raised exception's chain.
 
-    python3.11 -I -S -B coldchild.py <function folder> <extracted /opt/python> < event.json
+Then the process ends at once (``os._exit``), as a Lambda environment does: the runtime
+keeps the process waiting for the next event until it is frozen or killed, never
+finalized, so interpreter shutdown (module teardown) is no part of a cold start. With
+``--finalize`` it exits normally instead, shutdown included (the bench's former yardstick).
+
+    python3.11 -I -S -B coldchild.py <function folder> <extracted /opt/python> [--finalize] < event.json
 """
 
 import time
@@ -75,6 +80,10 @@ def main() -> None:
         result["request_s"] = time.perf_counter() - initialized
         result["aws"] = len(attempts) - int(result["aws_init"])  # type: ignore[call-overload]
     print(json.dumps(result))
+    if "--finalize" not in sys.argv[3:]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # as Lambda: no interpreter shutdown after the request
 
 
 if __name__ == "__main__":

@@ -9,6 +9,11 @@ reported too) is divided by that of ``import botocore.session`` from the same la
 measured in the same rounds. The hot functions also run on a copy of the layers without
 bytecode (what shipped before), against ``import botocore.session`` from that copy.
 
+Every child, the baseline's too, ends with ``os._exit`` once its work is done, as a
+Lambda environment never finalizes its interpreter (it is frozen, then killed): CPU time
+is that of init and the first request. The hot functions and the baseline also run the
+former way, exiting normally (interpreter shutdown included), so both yardsticks show.
+
 Rounds are interleaved (every function and the references once per round, in a
 rotating order), and each ratio is the median of the per-round ratios.
 """
@@ -46,6 +51,10 @@ BASELINE = "import botocore.session"
 #: The functions every cold start of an application hits (and the target applies to).
 HOT = ("heartbeat", "validate_license", "activate")
 NO_BYTECODE = " (no bytecode)"
+#: The former yardstick: the child exits normally, interpreter shutdown included.
+WITH_TEARDOWN = " (with teardown)"
+#: Ends a child as Lambda ends an environment: no interpreter shutdown.
+EXIT_AS_LAMBDA = "import os; os._exit(0)"
 #: The hot functions before the import cuts of issue 22 (item 3), from the run of
 #: 2026-12-05 23:08 UTC of this bench (bytecode as shipped): CPU ms and / baseline.
 BEFORE_CUTS = {
@@ -53,6 +62,7 @@ BEFORE_CUTS = {
     "validate_license": (405.6, 2.21),
     "activate": (470.4, 2.31),
 }
+VARIANTS = (NO_BYTECODE, WITH_TEARDOWN)
 #: The baseline runs again before every this many functions.
 BASELINE_EVERY = 6
 #: Guards: at most one attempt per AWS call, should a request try one anyway.
@@ -81,19 +91,22 @@ class LambdaLike:
     def interpreter(self, *options: str) -> list[str]:
         return [self.python, "-I", "-S", "-B", *options]
 
-    def function(self, name: str, *options: str) -> list[str]:
-        """The command of one cold start of ``functions/<name>`` (event on stdin)."""
+    def function(self, name: str, *options: str, finalize: bool = False) -> list[str]:
+        """The command of one cold start of ``functions/<name>`` (event on stdin); with
+        ``finalize`` the child exits normally (interpreter shutdown included)."""
         return [
             *self.interpreter(*options),
             str(CHILD),
             str(FUNCTIONS / name),
             str(self.opt_python),
+            *(["--finalize"] if finalize else []),
         ]
 
-    def importing(self, module: str) -> list[str]:
-        """The command that imports ``module`` from the layers, and nothing else."""
+    def importing(self, module: str, *, finalize: bool = False) -> list[str]:
+        """The command that imports ``module`` from the layers, and nothing else; then
+        ends as a Lambda environment does, or normally with ``finalize``."""
         code = f"import sys; sys.path[:0] = [{str(self.opt_python)!r}]; import {module}"
-        return [*self.interpreter(), "-c", code]
+        return [*self.interpreter(), "-c", code if finalize else f"{code}; {EXIT_AS_LAMBDA}"]
 
     def size_mb(self, bytecode: bool = True) -> float:
         files = [
@@ -147,6 +160,9 @@ class ColdStart:
     #: (ratio against the baseline from the same bytecode-less layers)
     baseline_no_bytecode_ms: float = 0.0
     no_bytecode: list[ColdResult] = field(default_factory=list)
+    #: The former yardstick (interpreter shutdown included): baseline CPU, hot functions
+    baseline_teardown_ms: float = 0.0
+    with_teardown: list[ColdResult] = field(default_factory=list)
     imports: list[ImportCost] = field(default_factory=list)
     #: our modules: (name, self ms, cumulative ms), by self time
     licensing_modules: list[tuple[str, float, float]] = field(default_factory=list)
@@ -213,6 +229,11 @@ def plans(expired_key: str) -> list[Plan]:
             continue
         found.append(Plan(function, how, api_event(route.method, path, body)))
     return found
+
+
+def _variant(job: str) -> str:
+    """The suffix of a job that runs a hot function another way ("" for none)."""
+    return next((suffix for suffix in VARIANTS if job.endswith(suffix)), "")
 
 
 def _cpu() -> float:
@@ -307,9 +328,13 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         shipped = LambdaLike.extract(Path(data_dir) / "opt")
         before = shipped.without_bytecode(Path(data_dir) / "opt-no-bytecode")
         commands: dict[str, tuple[list[str], str]] = {
-            "python": ([*shipped.interpreter(), "-c", "pass"], ""),
+            "python": ([*shipped.interpreter(), "-c", EXIT_AS_LAMBDA], ""),
             "baseline": (shipped.importing(BASELINE.split()[-1]), ""),
             "baseline" + NO_BYTECODE: (before.importing(BASELINE.split()[-1]), ""),
+            "baseline" + WITH_TEARDOWN: (
+                shipped.importing(BASELINE.split()[-1], finalize=True),
+                "",
+            ),
         }
         by_name = {plan.function: plan for plan in planned}
         for plan in planned:
@@ -317,6 +342,10 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
             commands[plan.function] = (shipped.function(plan.function), stdin)
             if plan.function in HOT:
                 commands[plan.function + NO_BYTECODE] = (before.function(plan.function), stdin)
+                commands[plan.function + WITH_TEARDOWN] = (
+                    shipped.function(plan.function, finalize=True),
+                    stdin,
+                )
         for warm in ("baseline", "heartbeat"):  # fill the OS file cache, untimed
             if warm in commands:
                 _run(commands[warm][0], env, commands[warm][1])
@@ -329,11 +358,11 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         def timed(job: str) -> tuple[float, float, dict[str, Any]]:
             command, stdin = commands[job]
             wall, cpu, report = _run(command, env, stdin)
-            function = job.removesuffix(NO_BYTECODE)
+            function = job.removesuffix(_variant(job))
             if (report.get("aws") or report.get("error")) and function in by_name:
                 # needed AWS after all: init only, from now on
                 by_name[function] = Plan(function, "init only (its request needs AWS)", None)
-                for name in (function, function + NO_BYTECODE):
+                for name in (function, function + NO_BYTECODE, function + WITH_TEARDOWN):
                     if name in commands:
                         commands[name] = (commands[name][0], "")
                 wall, cpu, report = _run(commands[job][0], env)
@@ -341,17 +370,19 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
 
         # Jobs rotate from round to round, and the baseline runs again every few jobs, so
         # that each ratio compares runs seconds apart even while the machine's load drifts;
-        # a job without bytecode runs right after the baseline without bytecode.
-        jobs = ["python", *by_name, *(name + NO_BYTECODE for name in HOT if name in by_name)]
+        # a job without bytecode (or with teardown) runs right after the baseline so made.
+        variants = [name + suffix for suffix in VARIANTS for name in HOT if name in by_name]
+        jobs = ["python", *by_name, *variants]
         log(
-            f"  {len(by_name)} functions (+{len(jobs) - len(by_name) - 1} without bytecode), "
-            f"2 references x {rounds} rounds, {shipped.python} -I -S -B"
+            f"  {len(by_name)} functions (+{len(variants)} without bytecode or with "
+            f"teardown), {1 + len(VARIANTS)} references x {rounds} rounds, "
+            f"{shipped.python} -I -S -B"
         )
         for round_index in range(rounds):
             shift = round_index * 5 % len(jobs)
             baseline = 0.0
             for position, job in enumerate(jobs[shift:] + jobs[:shift]):
-                reference = "baseline" + NO_BYTECODE if job.endswith(NO_BYTECODE) else "baseline"
+                reference = "baseline" + _variant(job)
                 if position % BASELINE_EVERY == 0 or reference != "baseline":
                     wall, reference_cpu, _ = _run(commands[reference][0], env)
                     walls[reference].append(wall)
@@ -365,7 +396,7 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
                 reports[job].append(report)
 
         def result(job: str) -> ColdResult:
-            function = job.removesuffix(NO_BYTECODE)
+            function = job.removesuffix(_variant(job))
             requests = [r["request_s"] for r in reports[job] if "request_s" in r]
             statuses = {r.get("status") for r in reports[job]}
             return ColdResult(
@@ -399,6 +430,8 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
             sources_mb=shipped.size_mb(bytecode=False),
             baseline_no_bytecode_ms=median(cpus["baseline" + NO_BYTECODE]) * 1e3,
             no_bytecode=[result(name + NO_BYTECODE) for name in HOT if name in by_name],
+            baseline_teardown_ms=median(cpus["baseline" + WITH_TEARDOWN]) * 1e3,
+            with_teardown=[result(name + WITH_TEARDOWN) for name in HOT if name in by_name],
         )
 
 

@@ -161,11 +161,14 @@ def summary_rows(outcome: Outcome) -> list[tuple[str, str, str, str]]:
             found = next((f for f in cold.functions if f.function == name), None)
             if found:
                 was = before.get(name)
+                whole = next((f for f in cold.with_teardown if f.function == name), None)
                 rows.append(
                     (
                         "",
-                        f"{name} / import botocore.session (layers without bytecode: before)",
+                        f"{name} / import botocore.session, init + first request (whole "
+                        "process with shutdown; layers without bytecode: before)",
                         f"{_x(found.ratio)} {_ms(found.cpu_ms)}"
+                        + (f"  (whole: {_x(whole.ratio)} {_ms(whole.cpu_ms)})" if whole else "")
                         + (f"  (before: {_x(was.ratio)} {_ms(was.cpu_ms)})" if was else ""),
                         _verdict(found.ratio, COLD_TARGET),
                     )
@@ -374,10 +377,36 @@ def _cold(cold: ColdStart) -> list[str]:
         "a dedicated Lambda vCPU spends; other processes on this machine inflate wall time, "
         "not CPU time): median over rounds of (function / the nearest run of `import "
         "botocore.session` from the same layers, which runs again every few functions). "
+        "Every child, the baseline's too, ends with `os._exit` once init and the first "
+        "request are done: a Lambda environment is never finalized (the runtime waits for "
+        "the next event until the environment is frozen or killed), so interpreter shutdown "
+        "(module teardown) is no part of a cold start, neither billed nor waited for. "
         f"Baseline {_ms(cold.baseline_ms)} CPU ({_ms(cold.baseline_wall_ms)} wall); bare "
         f"`python -c pass` {_ms(cold.python_ms)} CPU. No AWS call is made (sockets refused): "
         "a function whose request needs AWS runs its init only."
     )
+    if cold.with_teardown:
+        out += [
+            "",
+            "Both yardsticks, measured in the same rounds (the bench counted the whole "
+            "process until 2026-12-06, shutdown included; it now stops where Lambda does, "
+            "and the target applies to that): the former, whole child process CPU including "
+            "interpreter shutdown (baseline "
+            f"{_ms(cold.baseline_teardown_ms)}), and the new one, CPU up to the end of init "
+            f"and the first request (baseline {_ms(cold.baseline_ms)}), each against "
+            "`import botocore.session` measured the same way:",
+            "",
+        ]
+        now = {f.function: f for f in cold.functions}
+        out += _table(
+            ("function", "whole process", "/ baseline", "init + request", "/ baseline",
+             "shutdown"),
+            [
+                (f.function, _ms(f.cpu_ms), _x(f.ratio), _ms(now[f.function].cpu_ms),
+                 _x(now[f.function].ratio), _ms(f.cpu_ms - now[f.function].cpu_ms))
+                for f in cold.with_teardown
+            ],
+        )  # fmt: skip
     if cold.no_bytecode:
         out += [
             "",
@@ -412,10 +441,11 @@ def _cold(cold: ColdStart) -> list[str]:
         "",
         "The hot functions before and after the import cuts (issue 22, item 3: each function "
         "loads its own route's models, the garbage collector runs rarely during init; "
-        "before: the run of 2026-12-05 23:08 UTC, target <= 1.60x):",
+        "before: the run of 2026-12-05 23:08 UTC), both on the former yardstick (whole "
+        "process, shutdown included):",
         "",
     ]
-    now = {f.function: f for f in cold.functions}
+    now = {f.function: f for f in cold.with_teardown or cold.functions}
     out += _table(
         ("function", "CPU, before", "/ baseline", "CPU, now", "/ baseline", "saved"),
         [
