@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from licensing_core.domain.emails import InvalidEmail, email_key
+from licensing_core.domain.emails import email_key
+from licensing_core.domain.errors import InvalidEmail
 
 from licensing_cli.client import ApiClient, ApiError
 from licensing_cli.errors import CliError, Exit

@@ -24,6 +24,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from licensing_core import aws, events, outbox
+from licensing_core.domain.errors import ConcurrentChange
 from licensing_core.settings import get_settings
 from licensing_core.store import errors as store_errors
 from licensing_core.store import transaction
@@ -265,7 +266,7 @@ def test_no_event_is_lost_or_invented_under_injected_faults(
         roll = rng.random()
         if roll < 0.05:
             request_faults["rolled back"] += 1
-            raise store_errors.ConcurrentChange("injected: the transaction did not commit")
+            raise ConcurrentChange("injected: the transaction did not commit")
         real_transact(write, **kwargs)
         if roll < 0.15:
             request_faults["killed after commit"] += 1

@@ -7,7 +7,8 @@ import unicodedata
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from licensing_core.domain.emails import InvalidEmail, email_key
+from licensing_core.domain.emails import email_key
+from licensing_core.domain.errors import InvalidEmail
 
 from tests.support import full_width
 

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from licensing_core import schemas
 from licensing_core.domain import offline
+from licensing_core.domain.errors import OfflineNotAllowed, TtlAbovePolicy
 from licensing_core.domain.licenses import Grant
 from licensing_core.domain.policies import (
     HeartbeatPolicy,
@@ -152,15 +153,15 @@ def test_key_claims_are_made_from_the_typed_policies() -> None:
 
 
 def test_offline_rules_apply_the_policy() -> None:
-    with pytest.raises(offline.OfflineNotAllowed):
+    with pytest.raises(OfflineNotAllowed):
         offline.file_ttl(OfflinePolicy(), None)
     policy = OfflinePolicy.parse(BODIES[OfflinePolicy])
     assert offline.file_ttl(policy, None) == 86_400
     assert offline.file_ttl(policy, 3600) == 3600
-    with pytest.raises(offline.TtlAbovePolicy):
+    with pytest.raises(TtlAbovePolicy):
         offline.file_ttl(policy, 30 * 86_400 + 1)
     assert offline.borrow_seconds(policy, 7 * 86_400) == 7 * 86_400
-    with pytest.raises(offline.TtlAbovePolicy):
+    with pytest.raises(TtlAbovePolicy):
         offline.borrow_seconds(policy, 7 * 86_400 + 1)
-    with pytest.raises(offline.OfflineNotAllowed):
+    with pytest.raises(OfflineNotAllowed):
         offline.borrow_seconds(OfflinePolicy(allowed=True), 3600)

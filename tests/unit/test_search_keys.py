@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from licensing_core.domain import search
+from licensing_core.domain.errors import SearchNotServed
 
 NOW = datetime(2026, 12, 5, 12, 0, 0, tzinfo=UTC)
 
@@ -101,14 +102,14 @@ def test_the_plan_starts_from_an_identity_then_a_product_or_tenant_or_refuses() 
         == "product"
     )
     assert plan(search.LicenseCriteria(now=NOW, tenant_id="t"), tenant_admin=False) == "tenant"
-    with pytest.raises(search.SearchNotServed) as refused:
+    with pytest.raises(SearchNotServed) as refused:
         plan(
             search.LicenseCriteria(now=NOW, tier_id="tier_1", standing="active"), tenant_admin=False
         )
     assert refused.value.extensions["combinations"] == list(search.LICENSE_COMBINATIONS)
     assert search.customer_index(email="a@b.c", tenant_id=None) == "email"
     assert search.customer_index(email=None, tenant_id="t") == "tenant"
-    with pytest.raises(search.SearchNotServed):
+    with pytest.raises(SearchNotServed):
         search.customer_index(email=None, tenant_id=None)
 
 

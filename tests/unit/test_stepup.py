@@ -6,13 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from licensing_core.domain.errors import DomainError
+from licensing_core.domain.errors import DomainError, LicenseExpired, StepUpRequired
 from licensing_core.http.problems import from_error
 from licensing_core.identity.stepup import (
-    LicenseExpired,
     Policy,
     Requirement,
-    StepUpRequired,
     enforce,
     get_policy,
     require_feature,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from licensing_core.domain.errors import PriceMissing, TierCycle
 from licensing_core.domain.tiers import (
     MAX_DEPTH,
     PRICE_FIELDS,
-    PriceMissing,
-    TierCycle,
     chain,
     check_parent,
     check_prices,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from licensing_core.domain.errors import ValidationFailed
+from licensing_core.domain.errors import InvalidEmail
 
 #: RFC 5321's limit on a forward path, applied to the key.
 MAX_LENGTH = 254
@@ -28,17 +28,6 @@ _DOTS = re.compile("[\u3002\uff0e\uff61]")
 _INVISIBLE = re.compile(
     "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]"
 )
-
-
-class InvalidEmail(ValidationFailed, ValueError):
-    """Not an email address once normalised (a ``ValueError`` too, so pydantic validators
-    report it as a field error)."""
-
-    code = "INVALID_EMAIL"
-    title = "Invalid email address"
-
-    def __init__(self) -> None:
-        super().__init__("not a valid email address")
 
 
 def _fold(text: str) -> str:

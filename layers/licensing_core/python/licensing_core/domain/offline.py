@@ -13,7 +13,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from licensing_core.domain.errors import Forbidden, ValidationFailed
+from licensing_core.domain.errors import (
+    OfflineNotAllowed,
+    TtlAbovePolicy,
+)
 from licensing_core.domain.policies import OfflinePolicy
 
 MACHINE_FILE_TYPE = "machine-file+jwt"
@@ -28,16 +31,6 @@ Mode = Literal["checkout", "offline", "borrow"]
 #: with connectivity may take days, not months); one from the future by more than the
 #: leeway too.
 MAX_REQUEST_AGE_SECONDS = 7 * 86_400
-
-
-class OfflineNotAllowed(Forbidden):
-    code = "OFFLINE_NOT_ALLOWED"
-    title = "Offline use not allowed"
-
-
-class TtlAbovePolicy(ValidationFailed):
-    code = "TTL_ABOVE_POLICY"
-    title = "Lifetime above the tier's policy"
 
 
 def file_ttl(policy: OfflinePolicy, requested: int | None) -> int:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from licensing_core.domain.errors import ValidationFailed
+from licensing_core.domain.errors import SearchNotServed
 
 #: Partitions per (scope, state): more spread writes thinner, and cost one query each.
 SHARDS = 4
@@ -188,16 +188,6 @@ LICENSE_COMBINATIONS = (
     "productId (with tierId, status, expiresBefore/expiresAfter, tenantId)",
     "tenantId (with productId, tierId, status, expiresBefore/expiresAfter)",
 )
-
-
-class SearchNotServed(ValidationFailed):
-    """No index serves the filters given: the problem names the combinations that work."""
-
-    code = "SEARCH_NOT_SERVED"
-    title = "Search not served"
-
-    def __init__(self, detail: str, combinations: tuple[str, ...]) -> None:
-        super().__init__(detail, combinations=list(combinations))
 
 
 def license_index(criteria: LicenseCriteria, *, tenant_admin: bool) -> LicenseIndex:

@@ -13,20 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
-from licensing_core.domain.errors import Conflict, ValidationFailed
+from licensing_core.domain.errors import PriceMissing, TierCycle
 
 #: The longest inheritance chain accepted; real catalogs have three or four levels.
 MAX_DEPTH = 64
-
-
-class TierCycle(Conflict):
-    code = "TIER_CYCLE"
-    title = "Tier inheritance cycle"
-
-
-class PriceMissing(ValidationFailed):
-    code = "PRICE_MISSING"
-    title = "Price missing"
 
 
 #: Each billing period and the (wire) name of its price.

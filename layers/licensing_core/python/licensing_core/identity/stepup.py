@@ -20,46 +20,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from licensing_core.domain.errors import DomainError, Forbidden, Unauthenticated
+from licensing_core.domain.errors import (
+    DomainError,
+    Forbidden,
+    LicenseExpired,
+    StepUpRequired,
+)
 from licensing_core.domain.policies import StepUpRule
 from licensing_core.identity.oidc import is_service_token
 from licensing_core.settings import ConfigurationError, get_settings, per_settings
-
-
-class StepUpRequired(Unauthenticated):
-    """A valid token whose authentication is too weak or too old for the action."""
-
-    code = "STEP_UP_REQUIRED"
-    title = "Stronger authentication required"
-
-    def __init__(self, detail: str, *, acr_values: Sequence[str], max_age: int | None) -> None:
-        super().__init__(detail, acrValues=list(acr_values), maxAge=max_age)
-        self.acr_values = tuple(acr_values)
-        self.max_age = max_age
-
-    @property
-    def challenge(self) -> str:
-        """The RFC 9470 ``WWW-Authenticate`` value, with only the parameters that apply."""
-        parts = [
-            'Bearer error="insufficient_user_authentication"',
-            f'error_description="{_quoted(self.detail)}"',
-        ]
-        if self.acr_values:
-            parts.append(f'acr_values="{_quoted(" ".join(self.acr_values))}"')
-        if self.max_age is not None:
-            parts.append(f"max_age={self.max_age}")
-        return ", ".join(parts)
-
-
-class LicenseExpired(DomainError):
-    code = "LICENSE_EXPIRED"
-    title = "License expired"
-
-
-def _quoted(text: str) -> str:
-    """A quoted-string body (RFC 9110): no quotes, backslashes or control characters."""
-    return "".join(c for c in text if c not in '"\\' and c.isprintable())
-
 
 #: How far a token's ``auth_time`` may lie ahead of our clock (the issuer's clock skew).
 CLOCK_LEEWAY_SECONDS = 30

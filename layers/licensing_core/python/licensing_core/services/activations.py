@@ -10,7 +10,7 @@ from typing import Any, cast
 from licensing_core import schemas, telemetry
 from licensing_core.domain import activations as rules
 from licensing_core.domain import offline
-from licensing_core.domain.errors import Conflict, Gone, NotFound
+from licensing_core.domain.errors import Conflict, Gone, KeyRefused, NotFound, SeatLimitReached
 from licensing_core.domain.ids import utcnow
 from licensing_core.domain.licenses import ACTIVATION_TOKEN_TYPE, key_claims
 from licensing_core.services import licenses
@@ -34,11 +34,6 @@ SYSTEM_ACTOR = "application"
 #: What a machine says of itself at activation; a re-activation brings newer values (an
 #: upgraded application), keeping those it does not send.
 MACHINE_DETAILS = ("hostname", "platform", "app_version", "name")
-
-
-class SeatLimitReached(Conflict):
-    code = "SEAT_LIMIT_REACHED"
-    title = "Seat limit reached"
 
 
 @dataclass(frozen=True)
@@ -113,7 +108,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         body.key_token, licenses.timestamp(now), body.region
     ).license
     if body.product is not None and body.product != license.product_code:
-        raise licenses.KeyRefused("the key is for another product", code="WRONG_AUDIENCE")
+        raise KeyRefused("the key is for another product", code="WRONG_AUDIENCE")
     public_key = None
     if body.public_key is not None:
         raw = body.public_key if isinstance(body.public_key, str) else body.public_key.model_dump()
@@ -206,7 +201,7 @@ def _reactivate(
         try:
             store.swap(record, fresh, audit)
         except store.NoSeat:
-            raise licenses.KeyRefused("the license is not active", code="REVOKED") from None
+            raise KeyRefused("the license is not active", code="REVOKED") from None
         except (store.Stale, store.MachineTaken):
             current = store.find_machine(license_id, record.machine_id)
             if current is None:
@@ -243,7 +238,7 @@ def take_dead_seat(
     conditional, so two racers never reclaim the same seat."""
     fresh = license_store.get_license(license.license_id)
     if fresh.status != "active":
-        raise licenses.KeyRefused(f"the license is {fresh.status}", code=fresh.status.upper())
+        raise KeyRefused(f"the license is {fresh.status}", code=fresh.status.upper())
     dead = sorted(
         (
             a
@@ -371,7 +366,7 @@ def _usable_license(
         now=licenses.timestamp(now),
     )
     if code != licenses.rules.VALID:
-        raise licenses.KeyRefused(f"the license is not usable: {code.lower()}", code=code)
+        raise KeyRefused(f"the license is not usable: {code.lower()}", code=code)
     return license
 
 

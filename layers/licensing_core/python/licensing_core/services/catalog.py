@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from licensing_core import schemas
 from licensing_core.domain import policies
 from licensing_core.domain import tiers as rules
-from licensing_core.domain.errors import NotFound, ValidationFailed
+from licensing_core.domain.errors import ConcurrentChange, NotFound, ValidationFailed
 from licensing_core.domain.ids import (
     PRODUCT_ID_PREFIX,
     TIER_ID_PREFIX,
@@ -20,7 +20,6 @@ from licensing_core.domain.ids import (
 )
 from licensing_core.settings import get_settings, on_reset
 from licensing_core.store import catalog as store
-from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import (
     FeatureRecord,
     ProductRecord,

@@ -8,7 +8,15 @@ from datetime import timedelta
 from typing import cast
 
 from licensing_core import schemas
-from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
+from licensing_core.domain.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    Forbidden,
+    IdentityMismatch,
+    LicenseNotActive,
+    TenantLimitReached,
+    ValidationFailed,
+)
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.identity.provider import get_identity_provider
 from licensing_core.services import activations, customers, licenses, usage
@@ -18,19 +26,7 @@ from licensing_core.store import activations as activation_store
 from licensing_core.store import identities as store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import tenants as tenant_store
-from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, TenantRecord, TierRecord
-
-
-class TenantLimitReached(Conflict):
-    code = "TENANT_LIMIT_REACHED"
-    title = "Tenant limit reached"
-
-
-class IdentityMismatch(Forbidden):
-    code = "IDENTITY_MISMATCH"
-    title = "Identity mismatch"
-
 
 #: A racing write on the same identity is retried this many times.
 WRITE_ATTEMPTS = 3
@@ -92,9 +88,7 @@ def _serving(license_id: str) -> store.Serving:
     """The license that is to serve one more tenant, within its tier's ``maxTenants``."""
     license = referenced(lambda: license_store.get_license(license_id), "licenseId")
     if license.status != "active":
-        raise licenses.LicenseNotActive(
-            f"the license is {license.status}", licenseStatus=license.status
-        )
+        raise LicenseNotActive(f"the license is {license.status}", licenseStatus=license.status)
     limit = int(ProductCatalog.load(license.product_id).tier(license.tier_id).max_tenants)
     return store.Serving(
         license,

@@ -13,24 +13,25 @@ from typing import Any, NamedTuple, cast
 from licensing_core import schemas
 from licensing_core.domain import licenses as rules
 from licensing_core.domain import search
-from licensing_core.domain.errors import AlreadyExists, Conflict, Forbidden, ValidationFailed
+from licensing_core.domain.errors import (
+    AlreadyExists,
+    ConcurrentChange,
+    Conflict,
+    KeyRefused,
+    LicenseNotActive,
+    ValidationFailed,
+)
 from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.jose import TokenError, compact_header
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
 from licensing_core.settings import get_settings
 from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as store
-from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.identities import NewIdentity
 from licensing_core.store.models import AuditRecord, CustomerRecord, LicenseRecord, TierRecord
 from licensing_core.tokens.jws import sign_compact
 from licensing_core.tokens.signer import get_signer
 from licensing_core.tokens.verify import verify_token
-
-
-class LicenseNotActive(Conflict):
-    code = "LICENSE_NOT_ACTIVE"
-    title = "License not active"
 
 
 def timestamp(moment: datetime) -> int:
@@ -247,14 +248,6 @@ def list_for_customer(customer_id: str, query: schemas.PageQuery) -> schemas.Lic
 
 
 # Validate
-
-
-class KeyRefused(Forbidden):
-    """A license key that does not verify, or whose license is not usable; ``code`` is
-    the validation code (``REVOKED``, ``EXPIRED``, ``SIGNATURE_INVALID``...)."""
-
-    code = "KEY_REFUSED"
-    title = "License key refused"
 
 
 @dataclass(frozen=True)

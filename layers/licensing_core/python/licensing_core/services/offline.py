@@ -23,7 +23,16 @@ from licensing_core import schemas
 from licensing_core.domain import activations as activation_rules
 from licensing_core.domain import offline as rules
 from licensing_core.domain import status_lists
-from licensing_core.domain.errors import Conflict, Gone, ValidationFailed
+from licensing_core.domain.errors import (
+    Conflict,
+    Gone,
+    KeyRefused,
+    MachineKeyRequired,
+    NonceReused,
+    NotBorrowed,
+    RequestRefused,
+    StaleRequest,
+)
 from licensing_core.domain.ids import utcnow
 from licensing_core.domain.licenses import key_claims
 from licensing_core.domain.policies import OfflinePolicy
@@ -45,34 +54,6 @@ from licensing_core.tokens.signer import get_signer
 
 _NONCE = re.compile(r"^[\x21-\x7e]{16,128}$")
 _ACTIVATION_ID = re.compile(r"^[0-9a-f]{40}$")
-
-
-class RequestRefused(ValidationFailed):
-    """An offline activation request or a proof that does not verify; ``code`` says why
-    (``SIGNATURE_INVALID``, ``WRONG_TOKEN_TYPE``, ``MALFORMED``...)."""
-
-    code = "MALFORMED"
-    title = "Signed request refused"
-
-
-class StaleRequest(ValidationFailed):
-    code = "STALE_REQUEST"
-    title = "Stale request"
-
-
-class NonceReused(Conflict):
-    code = "NONCE_REUSED"
-    title = "Request already used"
-
-
-class MachineKeyRequired(ValidationFailed):
-    code = "MACHINE_KEY_REQUIRED"
-    title = "Machine key required"
-
-
-class NotBorrowed(Conflict):
-    code = "NOT_BORROWED"
-    title = "Seat not borrowed"
 
 
 @dataclass(frozen=True)
@@ -282,7 +263,7 @@ def activate(
         request.key_token, licenses.timestamp(now), request.region
     ).license
     if request.product != license.product_code:
-        raise licenses.KeyRefused("the request is for another product", code="WRONG_AUDIENCE")
+        raise KeyRefused("the request is for another product", code="WRONG_AUDIENCE")
     catalog = ProductCatalog.cached(license.product_id)
     tier = catalog.tier(license.tier_id)
     ttl = rules.file_ttl(tier.offline, body.ttl_seconds)
@@ -393,7 +374,7 @@ def _renew(
     try:
         activation_store.swap(existing, record, audit, revoke=siblings, nonce=nonce)
     except activation_store.NoSeat:
-        raise licenses.KeyRefused("the license is not active", code="REVOKED") from None
+        raise KeyRefused("the license is not active", code="REVOKED") from None
     except (activation_store.Stale, activation_store.MachineTaken):
         raise Conflict(
             "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"

@@ -34,13 +34,19 @@ from licensing_core import schemas
 from licensing_core.domain import tiers as tier_rules
 from licensing_core.domain.emails import email_key
 from licensing_core.domain.errors import (
-    Conflict,
+    ClaimAlreadyFulfilled,
+    ClaimExpired,
+    ClaimInProgress,
+    ConcurrentChange,
     DomainError,
+    EmailNotVerified,
     Forbidden,
-    Gone,
+    IdentityMismatch,
     InvalidRequest,
+    NoPendingClaim,
     NotFound,
-    Unavailable,
+    RegistrationUnavailable,
+    TierNotSelfService,
     ValidationFailed,
 )
 from licensing_core.domain.ids import new_id, utcnow
@@ -54,7 +60,6 @@ from licensing_core.store import claims as store
 from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import rate_limits
-from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import CustomerRecord, LicenseRecord, PendingLicenseClaim
 
 log = logging.getLogger(__name__)
@@ -67,41 +72,6 @@ EXPIRY_PAGE_SIZE = 100
 EXPIRY_ACTOR = "system:expire-claims"
 #: Attempts at a write that raced another request, each re-reading first.
 WRITE_ATTEMPTS = 3
-
-
-class TierNotSelfService(ValidationFailed):
-    code = "TIER_NOT_SELF_SERVICE"
-    title = "Tier not open to self-service"
-
-
-class RegistrationUnavailable(Unavailable):
-    code = "REGISTRATION_UNAVAILABLE"
-    title = "Registration unavailable"
-
-
-class NoPendingClaim(NotFound):
-    code = "NO_PENDING_CLAIM"
-    title = "No pending claim"
-
-
-class ClaimExpired(Gone):
-    code = "CLAIM_EXPIRED"
-    title = "Claim expired"
-
-
-class ClaimInProgress(Conflict):
-    code = "CLAIM_IN_PROGRESS"
-    title = "Claim in progress"
-
-
-class ClaimAlreadyFulfilled(Conflict):
-    code = "CLAIM_ALREADY_FULFILLED"
-    title = "Claim already fulfilled"
-
-
-class EmailNotVerified(Forbidden):
-    code = "EMAIL_NOT_VERIFIED"
-    title = "Email not verified"
 
 
 # The offer: what a registration page shows and a registration takes
@@ -296,7 +266,7 @@ def claim_license(principal: Principal, body: schemas.ClaimRequest) -> schemas.L
     if claim.subject is not None and claim.subject != principal.subject:
         # Registered for another account with this email (e.g. deleted and re-created at
         # the identity provider): register again from the new account.
-        raise identities.IdentityMismatch("this claim was made for another account; register again")
+        raise IdentityMismatch("this claim was made for another account; register again")
     customer = identities.identity_for(
         principal.subject, email, metadata={"source": "self-service"}, actor=email
     )

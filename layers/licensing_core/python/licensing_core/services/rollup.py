@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from licensing_core.domain.errors import DomainError
+from licensing_core.domain.errors import ConcurrentChange, DomainError
 from licensing_core.outbox import Committed, batch_response, event_id
 from licensing_core.store import stats as store
-from licensing_core.store.errors import ConcurrentChange
 from licensing_core.store.models import AuditRecord, UsageRecord
 
 #: How long the day rows are kept: ``GET /stats`` reads no older day.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from licensing_core import schemas
 from licensing_core.domain import search as rules
 from licensing_core.domain.emails import email_key
-from licensing_core.domain.errors import NotFound, ValidationFailed
+from licensing_core.domain.errors import NotFound, SearchNotServed, ValidationFailed
 from licensing_core.domain.ids import is_catalog_id, utcnow
 from licensing_core.services import identities, licenses
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
@@ -63,7 +63,7 @@ def find_licenses(query: schemas.LicenseSearch, *, tenant: str | None) -> schema
     if query.email is not None:
         found = store.identities_with_email(email_key(query.email), tenant_id)
         if found is None:
-            raise rules.SearchNotServed(
+            raise SearchNotServed(
                 f"this address has identities in more than {store.MAX_EMAIL_IDENTITIES} "
                 "tenants: name one",
                 ("email with tenantId",),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from licensing_core import schemas
-from licensing_core.domain.errors import Gone, ValidationFailed
+from licensing_core.domain.errors import Gone, QuotaExceeded, ValidationFailed
 from licensing_core.domain.ids import utcnow
 from licensing_core.services import activations, licenses
 from licensing_core.services.catalog import ProductCatalog
@@ -72,7 +72,7 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
     )
     try:
         used, replayed = store.add(counter, body.quantity, body.idempotency_key)
-    except store.QuotaExceeded as refused:
+    except QuotaExceeded as refused:
         audit_store.append(  # the refusal is recorded (and published): nothing else is
             license_store.audit_entry(
                 license.license_id,

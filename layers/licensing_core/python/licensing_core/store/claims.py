@@ -2,7 +2,7 @@
 
 Every claim change is one transaction: the write, conditional on the state it leaves,
 and its audit record. A failed condition raises
-:class:`~licensing_core.store.errors.ConcurrentChange`: the caller reads again and decides.
+:class:`~licensing_core.domain.errors.ConcurrentChange`: the caller reads again and decides.
 """
 
 from __future__ import annotations

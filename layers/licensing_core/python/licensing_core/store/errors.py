@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 
-from licensing_core.domain.errors import Conflict, DomainError, Unavailable
+from licensing_core.domain.errors import DomainError, Unavailable
 
 T = TypeVar("T")
 
@@ -29,11 +29,6 @@ RETRYABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
-
-
-class ConcurrentChange(Conflict):
-    code = "CONCURRENT_CHANGE"
-    title = "Concurrent change"
 
 
 MAX_ATTEMPTS = 4

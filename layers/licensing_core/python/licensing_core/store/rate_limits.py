@@ -7,14 +7,9 @@ import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
-from licensing_core.domain.errors import TooManyRequests
+from licensing_core.domain.errors import RateLimited
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import RateLimitRecord
-
-
-class RateLimited(TooManyRequests):
-    code = "RATE_LIMITED"
-    title = "Rate limited"
 
 
 def hit(scope: str, key: str, *, limit: int, window_seconds: int, now: datetime) -> int:

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from licensing_core.domain import status_lists as rules
-from licensing_core.domain.errors import Unavailable
-from licensing_core.store.errors import ConcurrentChange, storage_errors
+from licensing_core.domain.errors import ConcurrentChange, Unavailable
+from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import StatusChunk, StatusCounter
 from licensing_core.store.transaction import Transaction
 

@@ -17,8 +17,9 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from licensing_core.domain.errors import ConcurrentChange
 from licensing_core.store.base import connection
-from licensing_core.store.errors import ConcurrentChange, transact
+from licensing_core.store.errors import transact
 
 Meaning = Exception | None
 _KINDS = ("check", "delete", "save", "update")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from licensing_core.domain.errors import IdempotencyKeyReused, TooManyRequests
+from licensing_core.domain.errors import IdempotencyKeyReused, QuotaExceeded
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.models import UsageReceipt, UsageRecord
 from licensing_core.store.transaction import Transaction
@@ -19,11 +19,6 @@ from licensing_core.store.transaction import Transaction
 #: for quotas): the usage history (``GET /customers/{customerId}/usage?periods=13``)
 #: reaches 13 months back.
 RETENTION_SECONDS = 400 * 86400
-
-
-class QuotaExceeded(TooManyRequests):
-    code = "QUOTA_EXCEEDED"
-    title = "Quota exceeded"
 
 
 class _Counted(Exception):

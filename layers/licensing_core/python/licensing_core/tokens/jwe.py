@@ -20,7 +20,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from licensing_core.domain.errors import ValidationFailed
+from licensing_core.domain.errors import BadPublicKey
 from licensing_core.jose import TokenError, b64url_decode, b64url_encode, rsa_members
 
 KEY_ALGORITHM = "RSA-OAEP"
@@ -47,11 +47,6 @@ _PEM_FORMATS = {
 }
 #: Encrypted to every key before it is accepted: the proof that tokens can be.
 _PROBE = "probe.probe.probe"
-
-
-class BadPublicKey(ValidationFailed):
-    code = "INVALID_PUBLIC_KEY"
-    title = "Invalid public key"
 
 
 def machine_key(public_key: str | dict[str, Any]) -> dict[str, str]:
