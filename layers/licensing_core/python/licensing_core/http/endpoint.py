@@ -143,7 +143,7 @@ def dispatch(
                 lambda_context,
             )
         return _respond(route, handle(request))
-    except DomainError as error:
+    except (DomainError, HttpProblem) as error:
         if status_of(error) < 500:
             logger.info("request refused", extra={"code": error.code})
         else:

@@ -1,4 +1,5 @@
-"""RFC 9457 problem responses, and the one mapping from domain errors to HTTP.
+"""RFC 9457 problem responses, and the one mapping from domain errors (and the edge's
+own :class:`HttpProblem`) to HTTP.
 
 Every body carries ``requestId`` (API Gateway's ``apigw-requestid``: what a customer
 quotes to support, and the logs' correlation id), and a ``type`` URL under the API that
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 from licensing_core.domain import errors
 from licensing_core.http.problem_catalog import CATALOG, slug
@@ -31,16 +32,24 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], int] = {
 }
 
 
-class HttpProblem(errors.DomainError):
-    """An error that only exists at the HTTP edge (payload size, media type, routing)."""
+class HttpProblem(Exception):
+    """A problem that only exists at the HTTP edge (payload size, media type, routing,
+    idempotency headers): no domain error, it carries its own status."""
 
     def __init__(self, status: int, code: str, title: str, detail: str, **extensions: Any):
-        super().__init__(detail, code=code, **extensions)
+        super().__init__(detail)
         self.status = status
-        self.title = title  # type: ignore[misc]
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.extensions = extensions
 
 
-def status_of(error: errors.DomainError) -> int:
+#: What the edge answers as a problem: a domain error, or a problem of its own.
+Refusal: TypeAlias = errors.DomainError | HttpProblem
+
+
+def status_of(error: Refusal) -> int:
     if isinstance(error, HttpProblem):
         return error.status
     for cls in type(error).__mro__:
@@ -95,7 +104,7 @@ def problem_response(
     }
 
 
-def _challenge(error: errors.DomainError) -> dict[str, str]:
+def _challenge(error: Refusal) -> dict[str, str]:
     """``WWW-Authenticate`` for bearer failures: RFC 9470 for step-up, else RFC 6750."""
     if not isinstance(error, errors.Unauthenticated):
         return {}
@@ -113,9 +122,10 @@ def _challenge(error: errors.DomainError) -> dict[str, str]:
 
 
 def from_error(
-    error: errors.DomainError, *, request_id: str, base_url: str, instance: str | None = None
+    error: Refusal, *, request_id: str, base_url: str, instance: str | None = None
 ) -> dict[str, Any]:
-    """The response for a domain error: status from the mapping, code from the error."""
+    """The response for a refusal: status from the mapping (or the edge problem's own),
+    code from the error."""
     headers = _challenge(error)
     retry_after = error.extensions.get("retryAfterSeconds")
     if isinstance(retry_after, int):
