@@ -53,6 +53,10 @@ CHANGES = [
     "a function loads the API models of its own route only (schemas/ one module per area, "
     "route rows name their models), and in Lambda the garbage collector runs rarely during "
     "init and freezes what init created (telemetry.collect_rarely_during_init)",
+    "validate loads no step-up, OIDC, customers service nor JWE module (services.licenses "
+    "imports them in the use cases that need them: issue, audit); every function that is no "
+    "HTTP route runs inside telemetry.flushing, so the expiry job's collector leaves its "
+    "init mode at its first invocation too",
 ]
 
 
