@@ -14,8 +14,14 @@ Lambda environment never finalizes its interpreter (it is frozen, then killed): 
 is that of init and the first request. The hot functions and the baseline also run the
 former way, exiting normally (interpreter shutdown included), so both yardsticks show.
 
-Rounds are interleaved (every function and the references once per round, in a
-rotating order), and each ratio is the median of the per-round ratios.
+Where a cold start goes: heartbeat's init in cumulative stages (:data:`STAGES`), each a
+fresh child that runs what the stages before it ran and then its own: the third-party
+floor (what our modules import from the dependency layer), pydantic's first model, then
+our modules in the order the handler pulls them in, each against a run of the baseline
+made right before the stages.
+
+Rounds are interleaved (every function, the references and the stages once per round, in
+a rotating order), and each ratio is the median of the per-round ratios.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +70,44 @@ BEFORE_CUTS = {
     "activate": (470.4, 2.31),
 }
 VARIANTS = (NO_BYTECODE, WITH_TEARDOWN)
+#: The function whose init the stages decompose, and the stages: (what a stage adds, the
+#: code it runs after that of every stage above it). Chosen from ``-X importtime`` of its
+#: cold start: the third-party modules our modules import, pydantic's first model build
+#: (paid by whoever defines the first model: ``licensing_core.settings``), then our
+#: modules in import order, up to the handler.
+STAGED = "heartbeat"
+STAGES: tuple[tuple[str, str], ...] = (
+    (
+        "pynamodb, cryptography (RSA), powertools",
+        "import pynamodb.models, pynamodb.transactions, aws_lambda_powertools\n"
+        "import cryptography.hazmat.primitives.serialization\n"
+        "import cryptography.hazmat.primitives.asymmetric.padding",
+    ),
+    ("pydantic: the third-party floor", "import pydantic"),
+    (
+        "pydantic's first model, built and used",
+        "class M(pydantic.BaseModel):\n    x: int\nM(x=1)",
+    ),
+    *(
+        (module, f"import {module}")
+        for module in (
+            "licensing_core.settings",
+            "licensing_core.telemetry",
+            "licensing_core.store.models",
+            "licensing_core.routes",
+            "licensing_core.http.endpoint",
+            "licensing_core.tokens.signer",
+            "licensing_core.services.licenses",
+            "licensing_core.services.activations",
+        )
+    ),
+    ("handler: the whole init", "import handler"),
+)
+#: In :attr:`ColdStart.stages` (the baseline first): the third-party floor, and the floor
+#: with pydantic in use.
+FLOOR_STAGE, MODEL_STAGE = 2, 3
+#: The job that runs the baseline and every stage, once per round.
+STAGES_JOB = "stages"
 #: The baseline runs again before every this many functions.
 BASELINE_EVERY = 6
 #: Guards: at most one attempt per AWS call, should a request try one anyway.
@@ -105,8 +150,14 @@ class LambdaLike:
     def importing(self, module: str, *, finalize: bool = False) -> list[str]:
         """The command that imports ``module`` from the layers, and nothing else; then
         ends as a Lambda environment does, or normally with ``finalize``."""
-        code = f"import sys; sys.path[:0] = [{str(self.opt_python)!r}]; import {module}"
-        return [*self.interpreter(), "-c", code if finalize else f"{code}; {EXIT_AS_LAMBDA}"]
+        return self.running(f"import {module}", finalize=finalize)
+
+    def running(self, code: str, *, function: str = "", finalize: bool = False) -> list[str]:
+        """The command that runs ``code`` with the layers (and ``functions/<function>``)
+        on ``sys.path``; then ends as a Lambda environment does, or normally."""
+        path = [str(FUNCTIONS / function)] if function else []
+        code = f"import sys; sys.path[:0] = {[*path, str(self.opt_python)]!r}\n{code}"
+        return [*self.interpreter(), "-c", code if finalize else f"{code}\n{EXIT_AS_LAMBDA}"]
 
     def size_mb(self, bytecode: bool = True) -> float:
         files = [
@@ -134,6 +185,19 @@ class ColdResult:
     request_ms: float | None
     status: int | None
     ratio: float
+
+
+@dataclass
+class StageCost:
+    """One cumulative stage of a cold start: CPU median, its median ratio to the baseline
+    run before it in the same round, and what it adds to the stage above (median over
+    rounds of the difference to the stage run just before it; within the rounds' noise of
+    zero for a cheap stage, and the marginals need not add up to the total)."""
+
+    stage: str
+    cpu_ms: float
+    ratio: float
+    marginal_ms: float
 
 
 @dataclass
@@ -166,6 +230,8 @@ class ColdStart:
     imports: list[ImportCost] = field(default_factory=list)
     #: our modules: (name, self ms, cumulative ms), by self time
     licensing_modules: list[tuple[str, float, float]] = field(default_factory=list)
+    #: :data:`STAGED`'s init in cumulative stages, the baseline first
+    stages: list[StageCost] = field(default_factory=list)
 
 
 def _expired_key() -> str:
@@ -346,6 +412,15 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
                     shipped.function(plan.function, finalize=True),
                     stdin,
                 )
+        staged = [  # the baseline, then each stage: the code of every stage above, its own
+            commands["baseline"][0],
+            *(
+                shipped.running(code, function=STAGED)
+                for code in accumulate(f"{adds}\n" for _, adds in STAGES)
+            ),
+        ]
+        # the handler's environment as Lambda sets it (the child sets it for the functions)
+        staged_env = {**env, "AWS_LAMBDA_FUNCTION_NAME": STAGED}
         for warm in ("baseline", "heartbeat"):  # fill the OS file cache, untimed
             if warm in commands:
                 _run(commands[warm][0], env, commands[warm][1])
@@ -368,20 +443,40 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
                 wall, cpu, report = _run(commands[job][0], env)
             return wall, cpu, report
 
+        #: per stage (the baseline first) and round: CPU, and CPU over the baseline's
+        stage_cpus: list[list[float]] = [[] for _ in staged]
+        stage_scaled: list[list[float]] = [[] for _ in staged]
+        #: per stage and round: CPU minus that of the stage above, run just before it
+        stage_added: list[list[float]] = [[] for _ in staged]
+
+        def run_stages() -> float:
+            """The baseline, then every stage; returns the baseline's CPU."""
+            measured = [_run(command, staged_env)[1] for command in staged]
+            for index, cpu in enumerate(measured):
+                stage_cpus[index].append(cpu)
+                stage_scaled[index].append(cpu / measured[0])
+                stage_added[index].append(cpu - measured[max(index - 1, 0)])
+            return measured[0]
+
         # Jobs rotate from round to round, and the baseline runs again every few jobs, so
         # that each ratio compares runs seconds apart even while the machine's load drifts;
-        # a job without bytecode (or with teardown) runs right after the baseline so made.
+        # a job without bytecode (or with teardown) runs right after the baseline so made,
+        # and so do the stages (one job).
         variants = [name + suffix for suffix in VARIANTS for name in HOT if name in by_name]
-        jobs = ["python", *by_name, *variants]
+        jobs = ["python", *by_name, *variants, STAGES_JOB]
         log(
             f"  {len(by_name)} functions (+{len(variants)} without bytecode or with "
-            f"teardown), {1 + len(VARIANTS)} references x {rounds} rounds, "
+            f"teardown), {1 + len(VARIANTS)} references, {len(STAGES)} stages of {STAGED} "
+            f"x {rounds} rounds, "
             f"{shipped.python} -I -S -B"
         )
         for round_index in range(rounds):
             shift = round_index * 5 % len(jobs)
             baseline = 0.0
             for position, job in enumerate(jobs[shift:] + jobs[:shift]):
+                if job == STAGES_JOB:
+                    baseline = run_stages()
+                    continue
                 reference = "baseline" + _variant(job)
                 if position % BASELINE_EVERY == 0 or reference != "baseline":
                     wall, reference_cpu, _ = _run(commands[reference][0], env)
@@ -411,6 +506,16 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
             )
 
         results = sorted((result(function) for function in by_name), key=lambda r: -r.cpu_ms)
+        stages = [
+            StageCost(stage, median(found) * 1e3, median(ratios), median(added) * 1e3)
+            for stage, found, ratios, added in zip(
+                [BASELINE, *(stage for stage, _ in STAGES)],
+                stage_cpus,
+                stage_scaled,
+                stage_added,
+                strict=True,
+            )
+        ]
         heaviest = results[0].function
         log(f"  -X importtime of {heaviest}")
         costs, modules = _import_costs(
@@ -432,6 +537,7 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
             no_bytecode=[result(name + NO_BYTECODE) for name in HOT if name in by_name],
             baseline_teardown_ms=median(cpus["baseline" + WITH_TEARDOWN]) * 1e3,
             with_teardown=[result(name + WITH_TEARDOWN) for name in HOT if name in by_name],
+            stages=stages,
         )
 
 
