@@ -268,10 +268,21 @@ def test_a_status_reads_only_its_own_partitions(catalog: Catalog, admin_token: s
 
 
 def test_a_page_examines_a_bounded_number_of_items_and_its_cursor_goes_on(
-    catalog: Catalog, admin_token: str
+    catalog: Catalog, admin: Admin, admin_token: str
 ) -> None:
-    """Seven of the product's licenses are not Pro: with one item examined per partition
-    and page, some pages are empty, yet every Pro license comes, once, in order."""
+    """With one item examined per partition and page, a Free license sorting before the
+    first Pro one in its partition makes a page empty, yet every Pro license comes, once,
+    in order. (Shards follow the random license ids: the Free license is issued until one
+    shares that partition.)"""
+    first_pro = catalog.licenses["bob_pro"]["licenseId"]  # active, expires in 5 days
+    for _ in range(64):
+        free = issue(
+            admin, catalog.products["p"], catalog.tiers["free"], catalog.customers["bob"], 2
+        )
+        if rules.shard(free) == rules.shard(first_pro):
+            break
+    else:
+        raise AssertionError("no Free license in the first Pro license's shard")
     query = {"productId": catalog.products["p"], "tierId": catalog.tiers["pro"]}
     items, pages = search(admin_token, query, limit=1)
     assert [i["licenseId"] for i in items] == expected(catalog, query)
