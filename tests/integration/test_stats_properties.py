@@ -26,7 +26,7 @@ from licensing_core.domain.errors import Unavailable
 from licensing_core.domain.ids import set_clock
 from licensing_core.services import rollup, stats
 from licensing_core.store import stats as stats_store
-from licensing_core.store.licenses import audit_entry
+from licensing_core.store.audit import entry as audit_entry
 from licensing_core.store.models import AuditRecord, StatsRecord, UsageRecord
 
 from local.streams import Record, StreamCursor, trim

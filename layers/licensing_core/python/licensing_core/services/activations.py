@@ -133,7 +133,7 @@ def activate(body: schemas.ActivateRequest, *, source_ip: str, user_agent: str) 
         last_heartbeat_at=now,
         heartbeats=0,
     )
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         license.license_id,
         "activation.created",
         SYSTEM_ACTOR,
@@ -187,7 +187,7 @@ def _reactivate(
             last_heartbeat_at=now,
         )
         token = signed.sealed(fresh.public_key)
-        audit = license_store.audit_entry(
+        audit = audit_store.entry(
             license_id,
             "activation.renewed",
             SYSTEM_ACTOR,
@@ -248,7 +248,7 @@ def take_dead_seat(
         key=lambda a: a.last_heartbeat_at,
     )
     for candidate in dead[:RECLAIM_ATTEMPTS]:
-        audit = license_store.audit_entry(
+        audit = audit_store.entry(
             license.license_id,
             "activation.reclaimed",
             SYSTEM_ACTOR,
@@ -272,7 +272,7 @@ def take_dead_seat(
                 "the machine's activation changed meanwhile; retry", code="CONCURRENT_CHANGE"
             ) from None
     audit_store.append(  # the refusal is recorded (and published): nothing else is
-        license_store.audit_entry(
+        audit_store.entry(
             license.license_id,
             "seat.limit_reached",
             SYSTEM_ACTOR,
@@ -381,7 +381,7 @@ def deactivate(body: schemas.DeactivateRequest) -> schemas.Deactivation:
 
 def remove(record: ActivationRecord, action: str, actor: str) -> bool:
     license = license_store.get_license(record.license_id)
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         record.license_id,
         action,
         actor,

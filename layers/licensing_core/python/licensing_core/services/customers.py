@@ -13,8 +13,8 @@ from datetime import datetime
 
 from licensing_core import schemas
 from licensing_core.domain.ids import new_id
+from licensing_core.store import audit as audit_store
 from licensing_core.store import identities as store
-from licensing_core.store import licenses as license_store
 from licensing_core.store.identities import NewIdentity
 from licensing_core.store.models import CustomerRecord, TenantRecord
 
@@ -48,7 +48,7 @@ def new(body: schemas.CustomerCreate, tenant_id: str, actor: str, now: datetime)
         created_at=now,
         updated_at=now,
     )
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         record.customer_id,
         "identity.created",
         actor,

@@ -23,6 +23,7 @@ from licensing_core.services import activations, customers, licenses, usage
 from licensing_core.services.catalog import ProductCatalog, referenced
 from licensing_core.services.customers import DEFAULT_TENANT
 from licensing_core.store import activations as activation_store
+from licensing_core.store import audit as audit_store
 from licensing_core.store import identities as store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import tenants as tenant_store
@@ -77,7 +78,7 @@ def create_tenant(body: schemas.TenantCreate, actor: str) -> schemas.Tenant:
         updated_at=now,
     )
     served_by = None if body.license_id is None else _serving(body.license_id)
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         record.tenant_id, "tenant.created", actor, at=now, details={"licenseId": body.license_id}
     )
     store.insert_tenant(record, audit, served_by)
@@ -276,7 +277,7 @@ def _set_status(
     if record.status == to:
         return record
     now = utcnow()
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         customer_id,
         action,
         actor,

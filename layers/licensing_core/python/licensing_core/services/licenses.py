@@ -25,6 +25,7 @@ from licensing_core.domain.ids import new_id, utcnow
 from licensing_core.jose import TokenError, compact_header
 from licensing_core.services.catalog import ProductCatalog, product_id_of, referenced
 from licensing_core.settings import get_settings
+from licensing_core.store import audit as audit_store
 from licensing_core.store import identities as identity_store
 from licensing_core.store import licenses as store
 from licensing_core.store.identities import NewIdentity
@@ -221,7 +222,7 @@ def new_license(
     )
     token, claims, digest = _sign(grant(record, catalog))
     record.issued_claims, record.issued_token_sha256 = claims, digest
-    audit = store.audit_entry(
+    audit = audit_store.entry(
         record.license_id,
         "license.issued",
         actor,
@@ -403,7 +404,7 @@ def _reissue(
     store.reissue(
         record,
         seen_generation,
-        store.audit_entry(
+        audit_store.entry(
             license_id,
             action,
             actor,

@@ -42,6 +42,7 @@ from licensing_core.services.catalog import ProductCatalog
 from licensing_core.services.status_lists import list_uri
 from licensing_core.settings import get_settings
 from licensing_core.store import activations as activation_store
+from licensing_core.store import audit as audit_store
 from licensing_core.store import licenses as license_store
 from licensing_core.store import offline as store
 from licensing_core.store import status_lists as status_store
@@ -162,7 +163,7 @@ def _file_for(
         base_url=base_url,
         now=now,
     )
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         license.license_id,
         f"activation.{'borrowed' if mode == 'borrow' else 'checked_out'}",
         activations.SYSTEM_ACTOR,
@@ -324,7 +325,7 @@ def _take_seat(
     siblings: license_store.Supersession,
     nonce: Unique,
 ) -> None:
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         license.license_id,
         "activation.created",
         activations.SYSTEM_ACTOR,
@@ -358,7 +359,7 @@ def _renew(
 ) -> None:
     """The machine holds a seat already: the new activation takes it over, and the files
     of the old one end (its status entry is in the audit record)."""
-    audit = license_store.audit_entry(
+    audit = audit_store.entry(
         license.license_id,
         "activation.renewed",
         activations.SYSTEM_ACTOR,

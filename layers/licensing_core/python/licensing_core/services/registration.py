@@ -55,6 +55,7 @@ from licensing_core.identity.provider import get_identity_provider
 from licensing_core.services import identities, licenses
 from licensing_core.services.catalog import ProductCatalog, offered_prices, prices
 from licensing_core.settings import get_settings
+from licensing_core.store import audit as audit_store
 from licensing_core.store import catalog as catalog_store
 from licensing_core.store import claims as store
 from licensing_core.store import identities as identity_store
@@ -223,9 +224,7 @@ def _store_claim(email: str, chosen: Offer, subject: str, now: datetime) -> Pend
         }
         if seen is not None:
             details["replaces"] = seen.claim_id
-        audit = license_store.audit_entry(
-            record.claim_id, "claim.created", email, at=now, details=details
-        )
+        audit = audit_store.entry(record.claim_id, "claim.created", email, at=now, details=details)
         try:
             store.put_claim(record, seen, audit)
         except ConcurrentChange:
@@ -348,7 +347,7 @@ def _fulfil(
             attempt=attempt,
             license_id=key.license_id,
             at=done,
-            audit=license_store.audit_entry(
+            audit=audit_store.entry(
                 claim.claim_id,
                 "claim.fulfilled",
                 _actor(claim),
@@ -374,7 +373,7 @@ def _release(claim: PendingLicenseClaim, attempt: str, refused: DomainError) -> 
             claim,
             attempt=attempt,
             at=now,
-            audit=license_store.audit_entry(
+            audit=audit_store.entry(
                 claim.claim_id,
                 "claim.released",
                 _actor(claim),
@@ -491,7 +490,7 @@ def _expire(claim: PendingLicenseClaim, now: datetime) -> bool:
         store.expire(
             claim,
             at=now,
-            audit=license_store.audit_entry(
+            audit=audit_store.entry(
                 claim.claim_id,
                 "claim.expired",
                 EXPIRY_ACTOR,

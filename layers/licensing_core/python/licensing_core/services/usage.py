@@ -11,7 +11,6 @@ from licensing_core.services import activations, licenses
 from licensing_core.services.catalog import ProductCatalog
 from licensing_core.store import audit as audit_store
 from licensing_core.store import identities as identity_store
-from licensing_core.store import licenses as license_store
 from licensing_core.store import usage as store
 from licensing_core.store.models import CustomerRecord, LicenseRecord
 
@@ -74,7 +73,7 @@ def report(body: schemas.UsageReport) -> schemas.UsageResult:
         used, replayed = store.add(counter, body.quantity, body.idempotency_key)
     except QuotaExceeded as refused:
         audit_store.append(  # the refusal is recorded (and published): nothing else is
-            license_store.audit_entry(
+            audit_store.entry(
                 license.license_id,
                 "quota.exceeded",
                 activations.SYSTEM_ACTOR,

@@ -5,7 +5,6 @@ Every mutation is one transaction: the conditional write and its audit record.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +13,7 @@ from typing import Any, TypeVar
 from pynamodb.models import Model, _ModelFuture
 from pynamodb.transactions import TransactGet
 
-from licensing_core.domain.ids import utcnow
+from licensing_core.store import audit
 from licensing_core.store.base import connection, get_record
 from licensing_core.store.errors import storage_errors
 from licensing_core.store.identities import NewIdentity, add_identity
@@ -23,27 +22,6 @@ from licensing_core.store.pages import page
 from licensing_core.store.transaction import Transaction
 
 M = TypeVar("M", bound=Model)
-
-
-def audit_entry(
-    subject_id: str,
-    action: str,
-    actor: str,
-    *,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> AuditRecord:
-    moment = at or utcnow()
-    return AuditRecord(
-        subject_id,
-        f"{moment.isoformat()}#{secrets.token_hex(4)}",
-        action=action,
-        actor=actor,
-        reason=reason,
-        details=details or {},
-        at=moment,
-    )
 
 
 def license_fields(record: LicenseRecord) -> dict[str, Any]:
@@ -158,7 +136,7 @@ def change_status(
         LicenseRecord.status == previous,
     )
     writes.save(
-        audit_entry(
+        audit.entry(
             record.license_id,
             action,
             actor,
