@@ -13,6 +13,7 @@ import functools
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
@@ -30,6 +31,8 @@ log = logging.getLogger("local.events")
 DEAD_LETTERS_FILE = "dead-letters.jsonl"
 #: How long the relay rests when no stream has anything new.
 IDLE_SECONDS = 0.2
+#: How long stopping may spend delivering what was committed before the stop.
+DRAIN_SECONDS = 5.0
 
 
 class ConsumerRelay:
@@ -67,11 +70,23 @@ class ConsumerRelay:
         self._thread = threading.Thread(target=self._run, name="stream-consumers", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop polling, then deliver what is committed and not yet consumed (a change
+        whose response went out just before Ctrl-C still publishes its events), for at
+        most ``drain_seconds``."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        deadline = time.monotonic() + drain_seconds
+        while time.monotonic() < deadline:
+            try:
+                if self.poll() == 0:
+                    return
+            except Exception:
+                log.warning("stream consumers: the last poll failed", exc_info=True)
+                return
+        log.warning("stream consumers: stopped before delivering every committed record")
 
     def poll(self) -> int:
         """Give every consumer one batch; how many records they are done with."""

@@ -217,9 +217,6 @@ class LocalServer:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
-        if self.relay is not None:
-            self.relay.stop()
-            self.relay = None
         if self.httpd is not None:
             if self._thread is not None:
                 self.httpd.shutdown()  # returns once serve_forever has
@@ -227,6 +224,9 @@ class LocalServer:
                 self._thread = None
             self.httpd.server_close()
             self.httpd = None
+        if self.relay is not None:  # no request comes any more: deliver what committed
+            self.relay.stop()
+            self.relay = None
         self.aws.stop()  # waits for the request being served, refuses the rest
         if self.store is not None:
             self.store.close()

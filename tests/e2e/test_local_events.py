@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,30 @@ def test_a_committed_change_is_published_and_logged(local_server: LocalServer) -
     assert any("event license.issued evt_" in line for line in events), events
     identity = _delivered(local_server, customer)
     assert any("event identity.created evt_" in line for line in identity), identity
+
+
+def test_changes_answered_just_before_ctrl_c_still_publish(tmp_path: Path) -> None:
+    """Ctrl-C right after the last answer: the server stops taking requests, then
+    delivers every committed audit record before it exits (none waits for a restart,
+    whose consumers start at the stream's end)."""
+    server = LocalServer.start(tmp_path / "data", "--port", "0")
+    try:
+        customers = [
+            server.request(
+                "POST",
+                "/customers",
+                token=server.admin_token,
+                json_body={"email": f"{uuid.uuid4().hex[:10]}@example.com", "name": "Last"},
+            ).body["customerId"]
+            for _ in range(12)
+        ]
+    finally:
+        code = server.stop()
+    output = server.output()
+    assert code == 0, output
+    missing = [c for c in customers if "event identity.created evt_" not in _line(output, c)]
+    assert not missing, f"no event for {missing}:\n{output[-3000:]}"
+
+
+def _line(output: str, subject: str) -> str:
+    return "\n".join(line for line in output.splitlines() if line.endswith(f" {subject}"))
