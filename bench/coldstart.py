@@ -52,6 +52,7 @@ from bench.support import (
     median,
 )
 from cdk.bundling import extract_opt
+from cdk.layers import RUNTIME_ENVIRONMENT
 
 CHILD = Path(__file__).resolve().parent / "coldchild.py"
 BASELINE = "import botocore.session"
@@ -389,7 +390,7 @@ def run(rounds: int, *, log: Callable[[str], None] = print) -> ColdStart:
         with isolated_environment(Path(data_dir)):
             expired = _expired_key()  # also creates the signing key the children load
             planned = plans(expired)
-        env = bench_environment(Path(data_dir), **NO_RETRIES)
+        env = bench_environment(Path(data_dir), **NO_RETRIES, **RUNTIME_ENVIRONMENT)
         log("  extracting both layers (the dependency layer from the lock, cached in .build/)")
         shipped = LambdaLike.extract(Path(data_dir) / "opt")
         before = shipped.without_bytecode(Path(data_dir) / "opt-no-bytecode")

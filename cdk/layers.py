@@ -30,6 +30,10 @@ from cdk.paths import CORE_LAYER_DIR
 #: What every function runs on, and so what the layers are built for.
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
+#: Set for every function, beside the settings. No pydantic plugin is used: pydantic
+#: skips scanning every installed package's entry points for plugins when it builds its
+#: first model (about 20-30 ms of a cold start, ``bench/RESULTS.md``).
+RUNTIME_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
 
 
 def pip_platform(architecture: lambda_.Architecture = ARCHITECTURE) -> str:

@@ -46,7 +46,7 @@ from cdk.identity import (
     NewUserPool,
     OidcIssuer,
 )
-from cdk.layers import Layers
+from cdk.layers import RUNTIME_ENVIRONMENT, Layers
 from cdk.monitoring import AlarmThresholds, Monitoring
 from cdk.paths import FUNCTIONS_DIR
 from cdk.signing import (
@@ -310,6 +310,7 @@ class LicensingService(Construct):
     def _environment(self) -> dict[str, str]:
         """What :meth:`licensing_core.settings.Settings.from_env` reads, for every function."""
         environment = {
+            **RUNTIME_ENVIRONMENT,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": self.props.log_level,

@@ -112,6 +112,7 @@ def test_function_environment_configures_the_settings(
     variables = assembly.environment(function_id)
     assert variables["POWERTOOLS_SERVICE_NAME"] == "licensing"
     assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "Licensing"
+    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no entry-point scan
 
 
 @pytest.mark.xfail(
