@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from local.totp import STEP, hotp
-from tests.browser.support import ARTIFACTS, local_cognito, only_origin
+from tests.browser.support import ARTIFACTS, only_origin
 from tests.e2e.client import ROOT, LocalServer, call
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def api(server: LocalServer, method: str, path: str, token: str, **kwargs: Any) 
 
 def tenant_of(server: LocalServer, role: str) -> str:
     """The tenant (``custom:tenant``) of a local account, as the local sign-in reads it."""
-    user = local_cognito(server).admin_get_user(
+    user = server.cognito().admin_get_user(
         UserPoolId=server.state()["user_pool_id"], Username=account(server, role)["username"]
     )
     attributes = {item["Name"]: item["Value"] for item in user["UserAttributes"]}

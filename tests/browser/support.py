@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.client import ROOT, LocalServer
+from tests.e2e.client import ROOT
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext, Route
@@ -53,17 +53,3 @@ def only_origin(context: BrowserContext, origin: str) -> list[str]:
 
     context.route("**/*", route)
     return refused
-
-
-def local_cognito(server: LocalServer) -> Any:
-    """A boto3 Cognito client of a running local server's embedded moto."""
-    import boto3
-
-    state = server.state()
-    return boto3.client(
-        "cognito-idp",
-        region_name=state["region"],
-        endpoint_url=state["aws_endpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.browser.support import SKIP_WITHOUT_BROWSER, local_cognito
+from tests.browser.support import SKIP_WITHOUT_BROWSER
 from tests.e2e.client import LocalServer
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def unique_email(prefix: str) -> str:
 
 def invited(server: LocalServer, email: str) -> list[dict[str, Any]]:
     state = server.state()
-    users: list[dict[str, Any]] = local_cognito(server).list_users(
+    users: list[dict[str, Any]] = server.cognito().list_users(
         UserPoolId=state["user_pool_id"], Filter=f'email = "{email}"'
     )["Users"]
     return users

@@ -108,6 +108,19 @@ class LocalServer:
         state: dict[str, Any] = json.loads((self.data_dir / "state.json").read_text())
         return state
 
+    def cognito(self) -> Any:
+        """A boto3 Cognito client of the server's embedded moto."""
+        import boto3
+
+        state = self.state()
+        return boto3.client(
+            "cognito-idp",
+            region_name=state["region"],
+            endpoint_url=state["aws_endpoint"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlencode
 
-import boto3
 import pytest
 
 from tests.e2e.client import LocalServer, Reply
@@ -22,20 +21,9 @@ def unique_email(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}@example.com"
 
 
-def cognito(server: LocalServer) -> Any:
-    state = server.state()
-    return boto3.client(
-        "cognito-idp",
-        region_name=state["region"],
-        endpoint_url=state["aws_endpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
 def invited_user(server: LocalServer, email: str) -> dict[str, Any]:
     state = server.state()
-    found = cognito(server).list_users(
+    found = server.cognito().list_users(
         UserPoolId=state["user_pool_id"], Filter=f'email = "{email}"'
     )["Users"]
     assert len(found) == 1, found
@@ -46,7 +34,7 @@ def invited_user(server: LocalServer, email: str) -> dict[str, Any]:
 def set_password_and_sign_in(server: LocalServer, email: str) -> str:
     """What the customer does with the invitation: choose a password, sign in."""
     state = server.state()
-    client = cognito(server)
+    client = server.cognito()
     username = invited_user(server, email)["Username"]
     client.admin_set_user_password(
         UserPoolId=state["user_pool_id"], Username=username, Password=PASSWORD, Permanent=True
