@@ -100,7 +100,8 @@ def open_tab(browser: Browser, server: LocalServer, **options: Any) -> Iterator[
     tab = Tab(context.new_page(), context, server)
 
     def on_console(message: ConsoleMessage) -> None:
-        tab.console.append(f"{message.type}: {message.text}")
+        where = message.location.get("url") or "?"
+        tab.console.append(f"{message.type}: {message.text} ({where})")
 
     def on_request(request: Request) -> None:
         tab.requests.append(request.url)

@@ -16,8 +16,11 @@ export function configureApi(baseUrl: string): void {
   client = createClient<paths>({ baseUrl });
   client.use({
     onRequest({ request }) {
+      // Every route the console calls wants a bearer: a call that outlives its session
+      // (a screen still loading when the person signs out) is never sent.
       const bearer = session()?.bearer;
-      if (bearer) request.headers.set("Authorization", `Bearer ${bearer}`);
+      if (!bearer) throw new SignedOut();
+      request.headers.set("Authorization", `Bearer ${bearer}`);
       return request;
     },
     onResponse({ request, response }) {
@@ -68,6 +71,13 @@ export class ApiError extends Error {
   }
 }
 
+/** A call made with no session: refused before it leaves the browser. */
+export class SignedOut extends Error {
+  constructor() {
+    super("you are signed out");
+  }
+}
+
 /** A network failure (no answer at all), as an error the UI can show. */
 export class NetworkError extends Error {}
 
@@ -83,7 +93,7 @@ export async function unwrap<T>(request: Promise<Answer<T>>): Promise<T> {
   try {
     answer = await request;
   } catch (error) {
-    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    if ((error instanceof DOMException && error.name === "AbortError") || error instanceof SignedOut) throw error;
     throw new NetworkError(`the API did not answer (${error instanceof Error ? error.message : String(error)})`);
   }
   if (!answer.response.ok || answer.data === undefined) {
