@@ -24,7 +24,7 @@ from licensing_core.settings import Settings
 from cdk import nag
 
 #: Members may call the admin API: the settings' own default.
-ADMIN_GROUP: str = Settings.model_fields["admin_group"].default
+ADMIN_GROUP: str = Settings().admin_group
 #: Members administer the identities and licenses of their own tenant.
 TENANT_ADMIN_GROUP = "tenant-admins"
 _READ = ("cognito-idp:ListUsers", "cognito-idp:AdminGetUser")

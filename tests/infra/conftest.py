@@ -7,6 +7,7 @@ import fcntl
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,17 +35,18 @@ PENDING_SETTINGS = {
     "LICENSING_AZURE_CREDENTIALS_SECRET_ARN": "azure_credentials_secret_arn",
     "LICENSING_COGNITO_USER_POOL_ID": "cognito_user_pool_id",
 }
+_SETTINGS_FIELDS = frozenset(field.name for field in fields(Settings))
 
 
 def missing_settings_fields() -> list[str]:
-    return [field for field in PENDING_SETTINGS.values() if field not in Settings.model_fields]
+    return [field for field in PENDING_SETTINGS.values() if field not in _SETTINGS_FIELDS]
 
 
 def settings_from(variables: Mapping[str, object]) -> Settings:
     """Settings from a function's environment, intrinsics resolved as ``<Id>``."""
     environ = {name: resolve(value) for name, value in variables.items()}
     for name, field in PENDING_SETTINGS.items():
-        if field not in Settings.model_fields:
+        if field not in _SETTINGS_FIELDS:
             environ.pop(name, None)
     return Settings.from_env(environ)
 

@@ -44,15 +44,15 @@ def test_the_tenant_attribute_is_the_claim_the_settings_read_and_only_admins_wri
     pool = assembly.properties(assembly.the("AWS::Cognito::UserPool"))
     (attribute,) = [a for a in pool["Schema"] if a["Name"] == TENANT_ATTRIBUTE]
     assert attribute["AttributeDataType"] == "String" and attribute["Mutable"] is True
-    assert f"custom:{TENANT_ATTRIBUTE}" in Settings.model_fields["tenant_claims"].default
+    assert f"custom:{TENANT_ATTRIBUTE}" in Settings().tenant_claims
     writable = _clients(assembly)["user"]["WriteAttributes"]
     assert f"custom:{TENANT_ATTRIBUTE}" not in writable
     assert set(writable) <= {"email", "name"}
 
 
 def test_machine_scopes_are_the_scopes_the_settings_map(assembly: CloudAssembly) -> None:
-    fields = Settings.model_fields
-    expected = {fields["admin_scope"].default, fields["read_scope"].default}
+    defaults = Settings()
+    expected = {defaults.admin_scope, defaults.read_scope}
     assert {f"{RESOURCE_SERVER}/{name}" for name in MACHINE_SCOPES} == expected
 
 
@@ -72,7 +72,7 @@ def test_groups_are_the_admins_the_settings_expect_and_tenant_admins(
         group["Properties"]["GroupName"]: group["Properties"]
         for group in assembly.resources("AWS::Cognito::UserPoolGroup").values()
     }
-    assert set(groups) == {Settings.model_fields["admin_group"].default, TENANT_ADMIN_GROUP}
+    assert set(groups) == {Settings().admin_group, TENANT_ADMIN_GROUP}
     for group in groups.values():
         assert group["UserPoolId"] == {"Ref": pool}
 
