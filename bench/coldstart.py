@@ -41,6 +41,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from bench.support import (
     FUNCTIONS,
     ISSUER,
@@ -268,11 +270,9 @@ def plans(expired_key: str) -> list[Plan]:
             found.append(Plan(function, "init only (not an HTTP route: its events need AWS)", None))
             continue
         path = re.sub(r"\{[A-Za-z]+\}", "x1", route.path)
-        fields = {  # the required ones: optional fields never decide what a request needs
-            name
-            for name, field in (route.request.model_fields if route.request else {}).items()
-            if field.is_required()
-        }
+        # the required fields: optional ones never decide what a request needs
+        schema = TypeAdapter(route.request).json_schema(by_alias=False) if route.request else {}
+        fields = set(schema.get("required", ()))
         if route.access in (Access.ADMIN, Access.END_USER):
             how, body = "request: 401 without a bearer (before storage)", None
         elif fields in ({"key_token"}, {"key_token", "machine_id"}):

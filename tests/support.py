@@ -15,6 +15,8 @@ from typing import Any
 
 from jwcrypto import jwk, jwt
 from licensing_core.routes import Route, match
+from pydantic import TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from tests import table_grants
 
@@ -181,3 +183,14 @@ def full_width(text: str) -> str:
     """``text`` as an East Asian input method types it: printable ASCII as its full-width
     form (U+FF01..FF5E), which NFKC maps back."""
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def model_fields(model: type, *, mode: JsonSchemaMode = "validation") -> dict[str, bool]:
+    """Each field of a route's model, pydantic's or plain (``licensing_core.plain``), by
+    its name and by its wire name: whether it is required."""
+    found: dict[str, bool] = {}
+    for by_alias in (False, True):
+        schema = TypeAdapter(model).json_schema(by_alias=by_alias, mode=mode)
+        required = set(schema.get("required", ()))
+        found.update({name: name in required for name in schema["properties"]})
+    return found

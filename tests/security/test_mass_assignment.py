@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from licensing_core.routes import ROUTES, Access, Route
-from pydantic import BaseModel
 
 from tests.e2e.client import Reply
 from tests.security.examples import Target, example
 from tests.security.support import Api, Json, assert_problem
+from tests.support import model_fields
 
 pytestmark = pytest.mark.e2e
 
@@ -46,11 +46,8 @@ QUERY_ROUTES = [
 ]
 
 
-def _names(model: type[BaseModel]) -> set[str]:
-    names = set()
-    for name, info in model.model_fields.items():
-        names |= {name, info.alias or name, info.serialization_alias or name}
-    return names
+def _names(model: type) -> set[str]:
+    return set(model_fields(model)) | set(model_fields(model, mode="serialization"))
 
 
 def _injected(route: Route) -> dict[str, Any]:
@@ -59,8 +56,7 @@ def _injected(route: Route) -> dict[str, Any]:
     accepted = _names(route.request)
     fields: dict[str, Any] = {}
     if route.response is not None:
-        for name, info in route.response.model_fields.items():
-            fields[info.alias or name] = _plausible(name)
+        for name in model_fields(route.response, mode="serialization"):
             fields[name] = _plausible(name)
     for name in INTERNAL:
         fields[name] = _plausible(name)

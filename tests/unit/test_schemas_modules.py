@@ -11,6 +11,7 @@ import sys
 
 import pytest
 from licensing_core import schemas
+from licensing_core.plain import PlainModel, PlainRequest
 from licensing_core.routes import ROUTES, Route
 
 from tests.support import ROOT
@@ -48,36 +49,41 @@ def test_every_name_imports_both_ways() -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.function)
 def test_a_rows_model_names_resolve_to_api_models(route: Route) -> None:
-    for model, base in (
-        (route.request, schemas.RequestModel),
-        (route.query, schemas.RequestModel),
-        (route.response, schemas.ApiModel),
+    for model, bases in (
+        (route.request, (schemas.RequestModel, PlainRequest)),
+        (route.query, (schemas.RequestModel,)),
+        (route.response, (schemas.ApiModel, PlainModel)),
     ):
-        assert model is None or issubclass(model, base)
+        assert model is None or issubclass(model, bases)
 
 
 IMPORTS_HANDLER = """
 import importlib.util, json, sys
 sys.path[:0] = [{layer!r}]
 spec = importlib.util.spec_from_file_location("handler", {handler!r})
-spec.loader.exec_module(importlib.util.module_from_spec(spec))
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("licensing_core.schemas."))))
+handler = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(handler)
+EVENT = {{"body": '{{"unknown": 1}}', "headers": {{"content-type": "application/json"}}}}
+refused = handler.handler(EVENT, None)
+print(json.dumps({{
+    "schemas": sorted(m for m in sys.modules if m.startswith("licensing_core.schemas.")),
+    "status": refused["statusCode"],
+    "pydantic": sorted(m for m in sys.modules if m.split(".")[0].startswith("pydantic")),
+}}))
 """
 
 
-@pytest.mark.parametrize(
-    ("function", "modules"),
-    [
-        ("heartbeat", ["base", "machines"]),
-        ("validate_license", ["base", "machines"]),
-        ("activate", ["base", "machines"]),
-    ],
-)
-def test_a_hot_function_imports_its_own_models_only(function: str, modules: list[str]) -> None:
+@pytest.mark.parametrize("function", ["heartbeat", "validate_license", "activate"])
+def test_a_hot_function_imports_its_own_models_and_no_pydantic(function: str) -> None:
+    """Application routes' models are plain (``licensing_core.plain``): neither init nor
+    a request (here one refused by validation) imports pydantic."""
     code = IMPORTS_HANDLER.format(
         layer=str(PACKAGE.parent.parent), handler=str(ROOT / "functions" / function / "handler.py")
     )
     done = subprocess.run(  # noqa: S603 - this interpreter, our own code
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
-    assert json.loads(done.stdout) == [f"licensing_core.schemas.{m}" for m in modules]
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["schemas"] == ["licensing_core.schemas.fields", "licensing_core.schemas.machines"]
+    assert report["status"] == 422
+    assert report["pydantic"] == []

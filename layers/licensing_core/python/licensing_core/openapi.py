@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic import TypeAdapter
+from pydantic.json_schema import DefsRef, GenerateJsonSchema, JsonSchemaMode
 
 from licensing_core import __version__, schemas
 from licensing_core.routes import ROUTES, Access, Route
@@ -27,10 +27,8 @@ REF = "#/components/schemas/{model}"
 PROBLEM = {"application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}
 
 
-def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
-    pairs: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {
-        (schemas.Problem, "serialization"): None
-    }
+def _models() -> list[tuple[type, JsonSchemaMode]]:
+    pairs: dict[tuple[type, JsonSchemaMode], None] = {(schemas.Problem, "serialization"): None}
     for route in ROUTES:
         if route.request:
             pairs[(route.request, "validation")] = None
@@ -39,8 +37,8 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     return list(pairs)
 
 
-def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
-    schema = model.model_json_schema(by_alias=True)
+def _query_parameters(model: type) -> list[dict[str, Any]]:
+    schema = TypeAdapter(model).json_schema(by_alias=True)
     required = set(schema.get("required", []))
     return [
         {
@@ -139,8 +137,15 @@ def _operation(route: Route, refs: Mapping[tuple[Any, JsonSchemaMode], Any]) -> 
     return operation
 
 
+def _schemas() -> tuple[dict[tuple[type, JsonSchemaMode], Any], dict[DefsRef, Any]]:
+    """Each model's schema (a reference) and the definitions: pydantic models and plain
+    ones (``licensing_core.plain``) alike."""
+    inputs = [(model, mode, TypeAdapter(model).core_schema) for model, mode in _models()]
+    return GenerateJsonSchema(by_alias=True, ref_template=REF).generate_definitions(inputs)
+
+
 def build() -> dict[str, Any]:
-    refs, definitions = models_json_schema(_models(), by_alias=True, ref_template=REF)
+    refs, definitions = _schemas()
     paths: dict[str, dict[str, Any]] = {}
     for route in ROUTES:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, refs)
@@ -154,7 +159,7 @@ def build() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": definitions,
             "securitySchemes": {
                 "bearer": {
                     "type": "http",

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Generic, Literal, TypeVar
 
 from licensing_core import schemas as s
+from licensing_core.plain import PlainModel, PlainRequest
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 TableAccess = Literal["read", "write"]
@@ -27,7 +28,9 @@ KeyUse = Literal["verify", "sign"]
 IdentityProviderUse = Literal["read", "invite", "manage"]
 
 _PATH_PARAM = re.compile(r"{([A-Za-z][A-Za-z0-9]*)}")
-ModelT = TypeVar("ModelT", bound=s.ApiModel)
+#: A pydantic model or a plain one (``licensing_core.plain``); the rows name them, so
+#: reading the table imports neither.
+ModelT = TypeVar("ModelT")
 
 
 class Model(Generic[ModelT]):
@@ -66,9 +69,9 @@ class Route:
     function: str
     summary: str
     access: Access
-    request: Model[s.RequestModel] = Model()
+    request: Model[s.RequestModel | PlainRequest] = Model()
     query: Model[s.RequestModel] = Model()
-    response: Model[s.ApiModel] = Model()
+    response: Model[s.ApiModel | PlainModel] = Model()
     status: int = 200
     media_type: str = "application/json"
     #: Name of the action in the step-up policy; None where no step-up applies.

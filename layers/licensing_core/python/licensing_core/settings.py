@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache, partial
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
+from licensing_core.plain import WHITESPACE
+
 PREFIX = "LICENSING_"
 #: The field that the ``LICENSING_TABLE_<NAME>`` variables fill (no variable of its own).
 _TABLES = "table_names"
@@ -152,11 +154,6 @@ class Settings:
         return cls(**values, table_names=tables)
 
 
-#: Unicode White_Space, which pydantic-core's lax mode (Rust's ``str::trim``) stripped
-#: around a number and these settings still do (``str.strip()`` also strips \x1c-\x1f).
-_BLANKS = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
-    map(chr, range(0x2000, 0x200B))
-)
 #: An ``int`` as pydantic's lax mode read one from text: ASCII digits after an optional
 #: sign, single underscores between digits, and an optional fraction of zeros ("60.0").
 _INTEGER = re.compile(r"([+-]?[0-9]+(?:_[0-9]+)*)(?:\.0+)?")
@@ -171,7 +168,7 @@ _BOUNDS: dict[str, tuple[Callable[[int, int], bool], str]] = {
 def _integer(text: str, bounds: Mapping[str, int]) -> int:
     """``text`` as an int within ``bounds``. Unlike pydantic-core, which read "0__7" as 7
     and "0-5" as -5 (leading zeros and underscores skipped), such text is refused."""
-    match = _INTEGER.fullmatch(text.strip(_BLANKS))
+    match = _INTEGER.fullmatch(text.strip(WHITESPACE))  # as pydantic-core's lax mode
     if match is None:
         raise ValueError(f"must be an integer, not {text!r}")
     value = int(match[1])

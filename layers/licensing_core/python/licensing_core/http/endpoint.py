@@ -13,11 +13,10 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ValidationError
 
 from licensing_core import strict_json, telemetry
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
@@ -74,17 +73,31 @@ class Request(Generic[BodyT]):
         return self.principal.email or self.principal.subject
 
 
+class _Invalid(Protocol):
+    """What a model's ``model_validate`` raises (pydantic's ``ValidationError``, or
+    ``licensing_core.plain.Invalid``): a ``ValueError`` that lists its problems."""
+
+    def errors(self, *, include_url: bool, include_input: bool) -> list[Any]: ...
+
+
+class Body(Protocol):
+    """A JSON body: a pydantic model, or a plain one (``licensing_core.plain``: the
+    application routes' functions never import pydantic)."""
+
+    def model_dump_json(self, *, by_alias: bool = ...) -> str: ...
+
+
 @dataclass(frozen=True)
 class Reply:
-    """A handler result that is not a plain model: HTML, bytes, or extra headers."""
+    """A handler result that is not a model alone: HTML, bytes, or extra headers."""
 
     #: Bytes go base64-encoded (``isBase64Encoded``): binary or content-encoded bodies.
-    body: BaseModel | str | bytes
+    body: Body | str | bytes
     headers: Mapping[str, str] = field(default_factory=dict)
     status: int | None = None
 
 
-Handler = Callable[[Request[Any]], BaseModel | Reply]
+Handler = Callable[[Request[Any]], Body | Reply]
 LambdaHandler = Callable[[Event, Any], LambdaResponse]
 #: Whose space an ``Idempotency-Key`` lives in, for a request: keys of different spaces
 #: never meet (one licensee's key cannot collide with, or reveal, another's).
@@ -332,12 +345,15 @@ def _form_object(raw: bytes) -> dict[str, Any]:
     return document
 
 
-def _validate(model: type[BaseModel] | None, data: dict[str, Any], where: str) -> Any:
+def _validate(model: Any, data: dict[str, Any], where: str) -> Any:
+    """``data`` as the route's ``model``, pydantic or plain: both raise a ``ValueError``
+    that lists its problems (``errors()``)."""
     if model is None:
         return None
     try:
         return model.model_validate(data)
-    except ValidationError as error:
+    except ValueError as error:
+        problems = cast(_Invalid, error).errors(include_url=False, include_input=False)
         raise HttpProblem(
             422,
             "VALIDATION_FAILED",
@@ -349,7 +365,7 @@ def _validate(model: type[BaseModel] | None, data: dict[str, Any], where: str) -
                     "message": item["msg"],
                     "type": item["type"],
                 }
-                for item in error.errors(include_url=False, include_input=False)
+                for item in problems
             ],
         ) from error
 
@@ -378,10 +394,10 @@ def _problem_base(event: Event) -> str:
         return ""
 
 
-def _respond(route: Route, result: BaseModel | Reply) -> LambdaResponse:
+def _respond(route: Route, result: Body | Reply) -> LambdaResponse:
     reply = result if isinstance(result, Reply) else Reply(result)
     body, media_type = reply.body, route.media_type
-    if isinstance(body, BaseModel):
+    if not isinstance(body, str | bytes):
         body, media_type = body.model_dump_json(by_alias=True), "application/json"
     response: LambdaResponse = {
         "statusCode": reply.status or route.status,

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from licensing_core.schemas.base import *  # noqa: F403
     from licensing_core.schemas.catalog import *  # noqa: F403
     from licensing_core.schemas.discovery import *  # noqa: F403
+    from licensing_core.schemas.fields import *  # noqa: F403
     from licensing_core.schemas.identities import *  # noqa: F403
     from licensing_core.schemas.licenses import *  # noqa: F403
     from licensing_core.schemas.machines import *  # noqa: F403
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
 #: The names each module defines.
 _NAMES: dict[str, str] = {
     "base": (
-        "ApiModel RequestModel Code CatalogCode Name Description Cursor FeatureKey Id "
-        "Currency Money Count Email Region MetadataValue Metadata PageQuery FileTtl "
-        "SearchCursor SearchQuery UtcDatetime Reason TokenText MachineId ClientId "
-        "TokenType IdempotencyKey"
+        "ApiModel RequestModel CatalogCode Name Description Cursor FeatureKey Id "
+        "Currency Money Count Email MetadataValue Metadata PageQuery SearchCursor "
+        "SearchQuery UtcDatetime Reason IdempotencyKey"
     ),
+    "fields": "Code REGION_PATTERN Region FileTtl TokenText MachineId ClientId TokenType",
     "catalog": (
         "ProductCreate Product ProductPage FeatureCreate Feature FeatureList Quota "
         "HeartbeatPolicy OfflinePolicy StepUpRequirement BillingPeriods FeatureKeys "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from licensing_core.domain.emails import email_key
 from licensing_core.domain.ids import CATALOG_ID_STARTS, is_catalog_id
+from licensing_core.schemas.fields import Code
 
 
 class ApiModel(BaseModel):
@@ -32,9 +33,6 @@ class ApiModel(BaseModel):
 
 class RequestModel(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
 
 def _not_an_id(code: str) -> str:
@@ -66,9 +64,6 @@ def _email(value: str) -> str:
 
 
 Email = Annotated[str, StringConstraints(min_length=3, max_length=254), AfterValidator(_email)]
-#: A region code: ``eu``, ``us-east-1``.
-_REGION = r"^[a-z]{2}(-[a-z0-9]{1,16}){0,3}$"
-Region = Annotated[str, StringConstraints(pattern=_REGION)]
 MetadataValue = Annotated[str, StringConstraints(max_length=256)] | StrictInt | StrictBool
 Metadata = Annotated[
     dict[
@@ -87,10 +82,6 @@ def _unique(values: list[str]) -> list[str]:
 class PageQuery(RequestModel):
     limit: int = Field(default=50, ge=1, le=100, description="Page size (1-100).")
     cursor: Cursor | None = Field(default=None, description="`nextCursor` of the previous page.")
-
-
-#: A machine file's lifetime: 1 hour to 366 days.
-FileTtl = Annotated[StrictInt, Field(ge=3600, le=366 * 86_400)]
 
 
 #: A search's cursor: longer than a listing's, it may carry a Unicode email key.
@@ -120,14 +111,6 @@ def _to_utc(value: datetime) -> datetime:
 #: A moment with a time zone, normalized to UTC (dates at the edges of time are refused).
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-TokenText = Annotated[str, StringConstraints(min_length=1, max_length=65536)]
-
-
-MachineId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]
-ClientId = Annotated[str, StringConstraints(min_length=1, max_length=512)]
-
-
-TokenType = Literal["jwe", "jws"]
 
 
 IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]

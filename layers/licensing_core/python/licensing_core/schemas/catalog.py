@@ -21,12 +21,14 @@ from licensing_core.schemas.base import (
     Currency,
     Description,
     FeatureKey,
-    FileTtl,
     Id,
     Money,
     Name,
     RequestModel,
     _unique,
+)
+from licensing_core.schemas.fields import (
+    FileTtl,
 )
 
 

@@ -16,7 +16,6 @@ from pydantic import (
 
 from licensing_core.domain import search
 from licensing_core.schemas.base import (
-    _REGION,
     ApiModel,
     Email,
     Id,
@@ -26,6 +25,7 @@ from licensing_core.schemas.base import (
     RequestModel,
     SearchQuery,
 )
+from licensing_core.schemas.fields import REGION_PATTERN
 from licensing_core.schemas.licenses import LicenseKey
 
 
@@ -79,7 +79,9 @@ class CustomerCreate(RequestModel):
     @classmethod
     def _narrowing_keys(cls, metadata: dict[str, Any]) -> dict[str, Any]:
         region = metadata.get("region")
-        if region is not None and not (isinstance(region, str) and re.match(_REGION, region)):
+        if region is not None and not (
+            isinstance(region, str) and re.match(REGION_PATTERN, region)
+        ):
             raise ValueError("region must be a region code, such as eu or us-east-1")
         for key, value in metadata.items():
             if key.startswith("feature.") and not isinstance(value, bool):

@@ -20,8 +20,10 @@ from licensing_core.schemas.base import (
     Reason,
     RequestModel,
     SearchQuery,
-    TokenText,
     UtcDatetime,
+)
+from licensing_core.schemas.fields import (
+    TokenText,
 )
 
 

@@ -1,54 +1,53 @@
-"""What applications send and get: validate, activate, heartbeat, deactivate, offline files."""
+"""What applications send and get: validate, activate, heartbeat, deactivate, offline
+files. Plain models (``licensing_core.plain``): these functions never import pydantic."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-)
-
-from licensing_core.schemas.base import (
-    ApiModel,
+from licensing_core.plain import Check, Doc, Extra, PlainModel, PlainRequest, Text
+from licensing_core.schemas.fields import (
     ClientId,
     Code,
     FileTtl,
     MachineId,
     Region,
-    RequestModel,
     TokenText,
     TokenType,
 )
 
 
-class ValidateRequest(RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class ValidateRequest(PlainRequest):
     key_token: TokenText
-    region: Region | None = Field(
-        default=None,
-        description="Where the license is being used: a key limited to another region "
-        "is not valid (REGION_NOT_ALLOWED).",
-    )
+    region: Annotated[
+        Region | None,
+        Doc(
+            "Where the license is being used: a key limited to another region "
+            "is not valid (REGION_NOT_ALLOWED)."
+        ),
+    ] = None
 
 
-class Validation(ApiModel):
+@dataclass(frozen=True, kw_only=True)
+class Validation(PlainModel):
     """An invalid key is not an error: ``valid`` is false and ``code`` says why."""
 
     valid: bool
-    code: str = Field(description="VALID, or why not (see the README's validation codes).")
+    code: Annotated[str, Doc("VALID, or why not (see the README's validation codes).")]
     license_id: str | None = None
-    claims: dict[str, Any] | None = Field(default=None, description="Only for a valid key.")
+    claims: Annotated[dict[str, Any] | None, Doc("Only for a valid key.")] = None
     detail: str | None = None
 
 
-class PublicJwk(BaseModel):
+@dataclass(frozen=True, kw_only=True)
+class PublicJwk(PlainModel):
     """An RSA public key as a JWK; unknown members are kept so private ones can be refused."""
 
-    model_config = ConfigDict(extra="allow")
+    extra: ClassVar[Extra] = "allow"
+    camel_case: ClassVar[bool] = False
 
     kty: str
 
@@ -61,109 +60,128 @@ def _printable(value: str) -> str:
 
 #: What a machine says of itself (hostname; platform or display name; app version):
 #: printable text of bounded length, shown to administrators and the license's owner.
-HostnameText = Annotated[
-    str, StringConstraints(min_length=1, max_length=253), AfterValidator(_printable)
-]
-MachineText = Annotated[
-    str, StringConstraints(min_length=1, max_length=128), AfterValidator(_printable)
-]
-VersionText = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), AfterValidator(_printable)
-]
+HostnameText = Annotated[str, Text(min_length=1, max_length=253), Check(_printable)]
+MachineText = Annotated[str, Text(min_length=1, max_length=128), Check(_printable)]
+VersionText = Annotated[str, Text(min_length=1, max_length=64), Check(_printable)]
 
 
-class ActivateRequest(RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class ActivateRequest(PlainRequest):
     key_token: TokenText
-    machine_id: MachineId = Field(description="A stable id of the machine (printable ASCII).")
-    region: Region | None = Field(
-        default=None,
-        description="Where the machine runs: a key limited to another region is refused "
-        "(403 REGION_NOT_ALLOWED).",
-    )
-    product: Code | None = Field(
-        default=None,
-        description="The calling application's product code: keys of other "
-        "products are refused (WRONG_AUDIENCE).",
-    )
-    public_key: Annotated[str, StringConstraints(max_length=16384)] | PublicJwk | None = Field(
-        default=None,
-        description="The machine's RSA public key (PEM or JWK, 2048+ bits): tokens are then "
-        "encrypted to it (JWE RSA-OAEP + A256CBC-HS512).",
-    )
-    hostname: HostnameText | None = Field(default=None, description="The machine's host name.")
-    platform: MachineText | None = Field(
-        default=None, description="Its operating system, e.g. `Linux-6.8-x86_64`."
-    )
-    app_version: VersionText | None = Field(
-        default=None, description="The version of the application activating."
-    )
-    name: MachineText | None = Field(
-        default=None, description="A name for people to tell machines apart."
-    )
+    machine_id: Annotated[MachineId, Doc("A stable id of the machine (printable ASCII).")]
+    region: Annotated[
+        Region | None,
+        Doc(
+            "Where the machine runs: a key limited to another region is refused "
+            "(403 REGION_NOT_ALLOWED)."
+        ),
+    ] = None
+    product: Annotated[
+        Code | None,
+        Doc(
+            "The calling application's product code: keys of other "
+            "products are refused (WRONG_AUDIENCE)."
+        ),
+    ] = None
+    public_key: Annotated[
+        Annotated[str, Text(max_length=16384)] | PublicJwk | None,
+        Doc(
+            "The machine's RSA public key (PEM or JWK, 2048+ bits): tokens are then "
+            "encrypted to it (JWE RSA-OAEP + A256CBC-HS512)."
+        ),
+    ] = None
+    hostname: Annotated[HostnameText | None, Doc("The machine's host name.")] = None
+    platform: Annotated[
+        MachineText | None, Doc("Its operating system, e.g. `Linux-6.8-x86_64`.")
+    ] = None
+    app_version: Annotated[
+        VersionText | None, Doc("The version of the application activating.")
+    ] = None
+    name: Annotated[MachineText | None, Doc("A name for people to tell machines apart.")] = None
 
 
-class MachineToken(ApiModel):
+@dataclass(frozen=True, kw_only=True)
+class MachineToken(PlainModel):
     token: str
     token_type: TokenType
     expires_at: datetime
     next_heartbeat_at: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
 class Activation(MachineToken):
     activation_id: str
-    client_id: str = Field(description="The machine's heartbeat credential: keep it secret.")
+    client_id: Annotated[str, Doc("The machine's heartbeat credential: keep it secret.")]
 
 
-class HeartbeatRequest(RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class HeartbeatRequest(PlainRequest):
     client_id: ClientId
 
 
-class DeactivateRequest(RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class DeactivateRequest(PlainRequest):
     client_id: ClientId
 
 
-class Deactivation(ApiModel):
-    deactivated: bool = Field(description="False when the activation was already gone.")
+@dataclass(frozen=True, kw_only=True)
+class Deactivation(PlainModel):
+    deactivated: Annotated[bool, Doc("False when the activation was already gone.")]
 
 
-class CheckoutRequest(RequestModel):
+_DEFAULT_TTL = Doc("The file's lifetime; default the tier's `defaultTtlSeconds`.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckoutRequest(PlainRequest):
     client_id: ClientId
-    ttl_seconds: FileTtl | None = Field(
-        default=None, description="The file's lifetime; default the tier's `defaultTtlSeconds`."
-    )
+    ttl_seconds: Annotated[FileTtl | None, _DEFAULT_TTL] = None
 
 
-class OfflineActivationRequest(RequestModel):
-    request: TokenText = Field(
-        description="The activation request the SDK wrote: a JWS (`typ: "
-        "activation-request+jwt`) signed by the machine's new key, carried in its `jwk` header."
-    )
-    ttl_seconds: FileTtl | None = Field(
-        default=None, description="The file's lifetime; default the tier's `defaultTtlSeconds`."
-    )
+@dataclass(frozen=True, kw_only=True)
+class OfflineActivationRequest(PlainRequest):
+    request: Annotated[
+        TokenText,
+        Doc(
+            "The activation request the SDK wrote: a JWS (`typ: "
+            "activation-request+jwt`) signed by the machine's new key, carried in its `jwk` "
+            "header."
+        ),
+    ]
+    ttl_seconds: Annotated[FileTtl | None, _DEFAULT_TTL] = None
 
 
-class BorrowRequest(RequestModel):
+@dataclass(frozen=True, kw_only=True)
+class BorrowRequest(PlainRequest):
     client_id: ClientId
-    seconds: FileTtl = Field(description="How long the seat is borrowed (the file's lifetime).")
+    seconds: Annotated[FileTtl, Doc("How long the seat is borrowed (the file's lifetime).")]
 
 
-class SeatProof(RequestModel):
-    proof: TokenText = Field(
-        description="A JWS by the machine's key over its activation id and the time "
-        "(`typ: deactivation-proof+jwt`, or `return-proof+jwt` to return a borrowed seat)."
-    )
+@dataclass(frozen=True, kw_only=True)
+class SeatProof(PlainRequest):
+    proof: Annotated[
+        TokenText,
+        Doc(
+            "A JWS by the machine's key over its activation id and the time "
+            "(`typ: deactivation-proof+jwt`, or `return-proof+jwt` to return a borrowed "
+            "seat)."
+        ),
+    ]
 
 
-class MachineFile(ApiModel):
+@dataclass(frozen=True, kw_only=True)
+class MachineFile(PlainModel):
     """A machine file: the license, signed for one machine, verifiable offline until
     `expiresAt` (and refused once its status list bit is set)."""
 
     activation_id: str
-    machine_file: str = Field(
-        description="A JWS (`typ: machine-file+jwt`), encrypted to the machine's key (JWE "
-        "RSA-OAEP + A256CBC-HS512) when the activation has one."
-    )
+    machine_file: Annotated[
+        str,
+        Doc(
+            "A JWS (`typ: machine-file+jwt`), encrypted to the machine's key (JWE "
+            "RSA-OAEP + A256CBC-HS512) when the activation has one."
+        ),
+    ]
     file_type: TokenType
     mode: Literal["checkout", "offline", "borrow"]
     expires_at: datetime

@@ -13,7 +13,14 @@ from pydantic import (
 )
 
 from licensing_core.domain.emails import email_key
-from licensing_core.schemas.base import ApiModel, Code, Email, RequestModel
+from licensing_core.schemas.base import (
+    ApiModel,
+    Email,
+    RequestModel,
+)
+from licensing_core.schemas.fields import (
+    Code,
+)
 
 # Self-service registration and end users
 

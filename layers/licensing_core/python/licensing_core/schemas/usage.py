@@ -13,10 +13,12 @@ from pydantic import (
 
 from licensing_core.schemas.base import (
     ApiModel,
-    ClientId,
     FeatureKey,
     IdempotencyKey,
     RequestModel,
+)
+from licensing_core.schemas.fields import (
+    ClientId,
     TokenText,
 )
 
