@@ -16,9 +16,9 @@ former way, exiting normally (interpreter shutdown included), so both yardsticks
 
 Where a cold start goes: heartbeat's init in cumulative stages (:data:`STAGES`), each a
 fresh child that runs what the stages before it ran and then its own: the third-party
-floor (what our modules import from the dependency layer), pydantic's first model, then
-our modules in the order the handler pulls them in, each against a run of the baseline
-made right before the stages.
+floor (what our modules import from the dependency layer: no pydantic, the application
+routes' models are plain), then our modules in the order the handler pulls them in, each
+against a run of the baseline made right before the stages.
 
 Rounds are interleaved (every function, the references and the stages once per round, in
 a rotating order), and each ratio is the median of the per-round ratios.
@@ -75,30 +75,26 @@ BEFORE_CUTS = {
 VARIANTS = (NO_BYTECODE, WITH_TEARDOWN)
 #: The function whose init the stages decompose, and the stages: (what a stage adds, the
 #: code it runs after that of every stage above it). Chosen from ``-X importtime`` of its
-#: cold start: the third-party modules our modules import, pydantic's first model build
-#: (paid by whoever defines the first model: ``licensing_core.settings``), then our
-#: modules in import order, up to the handler.
+#: cold start: the third-party modules our modules import, then our modules in import
+#: order, up to the handler.
 STAGED = "heartbeat"
 STAGES: tuple[tuple[str, str], ...] = (
     (
-        "pynamodb, cryptography (RSA), powertools",
+        "pynamodb, cryptography (RSA), powertools: the third-party floor",
         "import pynamodb.models, pynamodb.transactions, aws_lambda_powertools\n"
         "import cryptography.hazmat.primitives.serialization\n"
         "import cryptography.hazmat.primitives.asymmetric.padding",
     ),
-    ("pydantic: the third-party floor", "import pydantic"),
-    (
-        "pydantic's first model, built and used",
-        "class M(pydantic.BaseModel):\n    x: int\nM(x=1)",
-    ),
     *(
         (module, f"import {module}")
         for module in (
+            "licensing_core.plain",
             "licensing_core.settings",
             "licensing_core.telemetry",
             "licensing_core.store.models",
             "licensing_core.routes",
             "licensing_core.http.endpoint",
+            "licensing_core.schemas.machines",
             "licensing_core.tokens.signer",
             "licensing_core.services.licenses",
             "licensing_core.services.activations",
@@ -106,9 +102,8 @@ STAGES: tuple[tuple[str, str], ...] = (
     ),
     ("handler: the whole init", "import handler"),
 )
-#: In :attr:`ColdStart.stages` (the baseline first): the third-party floor, and the floor
-#: with pydantic in use.
-FLOOR_STAGE, MODEL_STAGE = 2, 3
+#: In :attr:`ColdStart.stages` (the baseline first): the third-party floor.
+FLOOR_STAGE = 1
 #: The job that runs the baseline and every stage, once per round.
 STAGES_JOB = "stages"
 #: The baseline runs again before every this many functions.

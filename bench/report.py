@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench import cost, local_server, search
-from bench.coldstart import BEFORE_CUTS, FLOOR_STAGE, MODEL_STAGE, STAGED, ColdStart, StageCost
+from bench.coldstart import BEFORE_CUTS, FLOOR_STAGE, STAGED, ColdStart, StageCost
 from bench.coldstart import HOT as HOT_FUNCTIONS
 from bench.contention import Contention
 from bench.floor import CALLS, REASONS
@@ -498,7 +498,7 @@ def _stages(cold: ColdStart) -> list[str]:
     """Where a cold start goes: the cumulative stages of one function's init."""
     if not cold.stages:
         return []
-    floor, model, init = cold.stages[FLOOR_STAGE], cold.stages[MODEL_STAGE], cold.stages[-1]
+    floor, init = cold.stages[FLOOR_STAGE], cold.stages[-1]
     out = [
         "",
         f"Where a cold start goes: {STAGED}'s init in cumulative stages, each a fresh child "
@@ -507,11 +507,10 @@ def _stages(cold: ColdStart) -> list[str]:
         "run of the baseline made right before the stages in the same round (ratio: median "
         "over rounds; marginal: median over rounds of the stage's CPU minus that of the "
         "stage above, run just before it, which noise may put below zero for a cheap "
-        "stage; the marginals need not add up to the total). The third-party floor is what our modules import from the "
-        "dependency layer; pydantic then builds its first model (a trivial one, built and "
-        "validated once), which in a function is paid by whichever module defines the first "
-        "model (`licensing_core.settings`); our modules follow in the order the handler "
-        "imports them (each stage brings what it imports first). The last stage is the "
+        "stage; the marginals need not add up to the total). The third-party floor is what our "
+        "modules import from the dependency layer (no pydantic: the application routes' "
+        "models are plain, `licensing_core.plain`); our modules follow in the order the "
+        "handler imports them (each stage brings what it imports first). The last stage is the "
         f"handler's whole init, without the request (init + request: {STAGED}'s row below).",
         "",
     ]
@@ -525,7 +524,7 @@ def _stages(cold: ColdStart) -> list[str]:
     )  # fmt: skip
     out += [
         "",
-        _where_it_goes(floor, model, init),
+        _where_it_goes(floor, init),
     ]
     return out
 
@@ -693,24 +692,19 @@ HEARTBEAT_VERDICT = (
 )
 
 
-def _where_it_goes(floor: StageCost, model: StageCost, init: StageCost) -> str:
-    """The stage table's conclusion, from its figures: whether the target is below the
-    stack's floor, or within reach of our own modules."""
-    ours = f"{init.ratio - model.ratio:.2f}x ({_ms(init.cpu_ms - model.cpu_ms)})"
-    stack = (
-        f"the third-party imports alone are {_x(floor.ratio)} and pydantic's first model "
-        f"brings them to {_x(model.ratio)} before any of our code runs; our own modules add "
-        f"{ours}."
-    )
-    if model.ratio > COLD_TARGET:
+def _where_it_goes(floor: StageCost, init: StageCost) -> str:
+    """The stage table's conclusion, from its figures: how much of the init is the
+    stack's floor, how much our own modules."""
+    ours = f"{init.ratio - floor.ratio:.2f}x ({_ms(init.cpu_ms - floor.cpu_ms)})"
+    stack = f"the third-party imports alone are {_x(floor.ratio)}; our own modules add {ours}."
+    if floor.ratio > COLD_TARGET:
         return (
             f"So the target (<= {COLD_TARGET:g}x) is below the floor of the stack as used: "
-            f"{stack} What would remove the rest: pydantic out of the hot routes' parsing, "
-            "or SnapStart, on Python 3.12+ runtimes only, which restores a snapshot of the "
-            "initialized function instead of running init."
+            f"{stack} What would remove the rest: SnapStart, on Python 3.12+ runtimes only, "
+            "which restores a snapshot of the initialized function instead of running init."
         )
     return (
-        f"So the stack as used leaves room under the target (<= {COLD_TARGET:g}x): {stack} "
-        f"The rest of the way is our own modules' import cost (at most "
-        f"{COLD_TARGET - model.ratio:.2f}x of it fits), or SnapStart on Python 3.12+."
+        f"So the stack leaves room under the target (<= {COLD_TARGET:g}x): {stack} "
+        f"At most {COLD_TARGET - floor.ratio:.2f}x of our own import cost fits; past that, "
+        "SnapStart on Python 3.12+."
     )

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from licensing_core.plain import Invalid, PlainModel, camel
-from licensing_core.schemas import machines
+from licensing_core.plain import Invalid, PlainModel, PlainRequest, camel
+from licensing_core.schemas import files, machines, validation
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 from pydantic.alias_generators import to_camel
 
@@ -30,14 +30,15 @@ EXAMPLES = settings(
 MODELS = sorted(
     (
         model
-        for model in vars(machines).values()
+        for module in (validation, machines, files)
+        for model in vars(module).values()
         if isinstance(model, type)
         and issubclass(model, PlainModel)
-        and model.__module__ == machines.__name__
+        and model.__module__ == module.__name__
     ),
     key=lambda model: model.__name__,
 )
-REQUESTS = [model for model in MODELS if issubclass(model, machines.PlainRequest)]
+REQUESTS = [model for model in MODELS if issubclass(model, PlainRequest)]
 RESPONSES = [model for model in MODELS if model not in REQUESTS and model is not machines.PublicJwk]
 
 #: Text a client might send: around the bounds of every field, with whitespace (stripped

@@ -1,7 +1,7 @@
 """Plain models: bodies parsed and written without pydantic.
 
-What applications send and get (``schemas.machines``: validate, activate, heartbeat,
-deactivate, offline files) is read on every cold start of the busiest functions, and
+What applications send and get (``schemas.validation``, ``schemas.machines``,
+``schemas.files``) is read on every cold start of the busiest functions, and
 pydantic's import and first schema build are a fifth of such a start (see
 ``bench/coldstart.py``). Those bodies are frozen dataclasses whose fields carry their
 constraints as metadata (``Annotated[str, Text(max_length=512)]``); this module parses
@@ -57,7 +57,10 @@ def camel(name: str) -> str:
 
 
 class _Constraints:
-    """Metadata pydantic reads as constraints of the annotated type's own schema."""
+    """Metadata pydantic reads as constraints of the annotated type's own schema.
+
+    Metadata compares by identity (``eq=False``: no generated ``__eq__``, cheaper at
+    import); each alias such as ``TokenText`` is written once."""
 
     def schema_keys(self) -> dict[str, Any]:
         return {key: value for key, value in vars(self).items() if value is not None}
@@ -68,7 +71,7 @@ class _Constraints:
         return cast("CoreSchema", {**handler(source), **self.schema_keys()})
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Text(_Constraints):
     """A string's constraints (pydantic's ``StringConstraints``); a pattern is anchored
     at both ends and must match all of the string."""
@@ -88,7 +91,7 @@ class Text(_Constraints):
         return _compiled(self.pattern) if self.pattern else None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Bounds(_Constraints):
     """An integer's bounds (pydantic's ``Field(ge=..., le=...)``); integers are strict:
     a boolean, float or string is not one."""
@@ -100,7 +103,7 @@ class Bounds(_Constraints):
         return {**super().schema_keys(), "strict": True}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Check:
     """A rule run after the constraints (pydantic's ``AfterValidator``): returns the
     value, or raises ``ValueError`` with what is wrong."""
@@ -115,7 +118,7 @@ class Check:
         return core_schema.no_info_after_validator_function(self.function, handler(source))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Doc:
     """A field's description in the API document (pydantic's ``Field(description=)``)."""
 

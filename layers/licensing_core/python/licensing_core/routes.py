@@ -62,7 +62,9 @@ class Access(StrEnum):
     END_USER = "end-user"  #: any verified OIDC bearer (the caller's own data only)
 
 
-@dataclass(frozen=True)
+#: Rows are compared by identity (one object per row): no generated __eq__ or __hash__,
+#: which every function would pay for at import (cold starts).
+@dataclass(frozen=True, eq=False)
 class Route:
     method: HttpMethod
     path: str
@@ -413,7 +415,7 @@ STEP_UP_EXEMPTIONS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a row, as Route
 class Job:
     """A function run on a schedule (an EventBridge rule), not over HTTP. CDK builds its
     Lambda (same layers, environment and grants as a route's) and its rule from this row;
@@ -437,7 +439,7 @@ JOBS: tuple[Job, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a row, as Route
 class StreamConsumer:
     """A function fed by a table's DynamoDB stream (the audit table's is the outbox: see
     ``licensing_core.outbox``), not over HTTP. CDK builds its Lambda and its event source
@@ -486,7 +488,7 @@ CONSUMERS: tuple[StreamConsumer, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # a row, as Route
 class Trigger:
     """A function the identity provider invokes (a Cognito user pool trigger, deployed
     with a pool the stack creates), not over HTTP. CDK builds it from this row;

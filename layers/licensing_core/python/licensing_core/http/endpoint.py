@@ -22,12 +22,12 @@ from licensing_core import strict_json, telemetry
 from licensing_core.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from licensing_core.domain.ids import utcnow
 from licensing_core.http.problems import HttpProblem, from_error, problem_response, status_of
-from licensing_core.identity.roles import AdminRole, admin_role
 from licensing_core.routes import Access, Route, route_for
 from licensing_core.settings import ConfigurationError, get_settings
 
 if TYPE_CHECKING:  # imported by bearer routes only: applications' cold starts skip OIDC
     from licensing_core.identity.oidc import Principal
+    from licensing_core.identity.roles import AdminRole
 
 logger = Logger(service="licensing")
 
@@ -279,6 +279,8 @@ def _authorize(route: Route, principal: Principal | None) -> AdminRole | None:
     if route.people_only and principal.kind == "service":
         raise Forbidden("this route is for people, not service accounts", code="HUMAN_ONLY")
     if route.access is Access.ADMIN:
+        from licensing_core.identity.roles import admin_role
+
         role = admin_role(principal, get_settings())
         if role.read_only and route.method != "GET":
             raise Forbidden("this token may only read", code="READ_ONLY")

@@ -19,12 +19,14 @@ if TYPE_CHECKING:
     from licensing_core.schemas.catalog import *  # noqa: F403
     from licensing_core.schemas.discovery import *  # noqa: F403
     from licensing_core.schemas.fields import *  # noqa: F403
+    from licensing_core.schemas.files import *  # noqa: F403
     from licensing_core.schemas.identities import *  # noqa: F403
     from licensing_core.schemas.licenses import *  # noqa: F403
     from licensing_core.schemas.machines import *  # noqa: F403
     from licensing_core.schemas.registration import *  # noqa: F403
     from licensing_core.schemas.stats import *  # noqa: F403
     from licensing_core.schemas.usage import *  # noqa: F403
+    from licensing_core.schemas.validation import *  # noqa: F403
 
 #: The names each module defines.
 _NAMES: dict[str, str] = {
@@ -50,12 +52,12 @@ _NAMES: dict[str, str] = {
         "LicensePage SearchMoment LicenseSearch StatusChange Reinstate Renew "
         "Regenerate AuditRequest Difference AuditReport HistoryEntry History"
     ),
+    "validation": "ValidateRequest Validation",
     "machines": (
-        "ValidateRequest Validation PublicJwk HostnameText MachineText VersionText "
-        "ActivateRequest MachineToken Activation HeartbeatRequest DeactivateRequest "
-        "Deactivation CheckoutRequest OfflineActivationRequest BorrowRequest "
-        "SeatProof MachineFile"
+        "PublicJwk HostnameText MachineText VersionText ActivateRequest MachineToken "
+        "Activation HeartbeatRequest DeactivateRequest Deactivation"
     ),
+    "files": "CheckoutRequest OfflineActivationRequest BorrowRequest SeatProof MachineFile",
     "activations": (
         "ActivationView ActivationList OwnActivation OwnActivationPage OwnActivationQuery"
     ),

@@ -1,4 +1,4 @@
-"""Field types shared by the plain models (``schemas.machines``) and the pydantic ones:
+"""Field types shared by the plain models (what applications send) and the pydantic ones:
 their constraints are plain metadata (``licensing_core.plain``), which pydantic reads too."""
 
 from __future__ import annotations

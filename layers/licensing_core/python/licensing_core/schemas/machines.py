@@ -1,45 +1,21 @@
-"""What applications send and get: validate, activate, heartbeat, deactivate, offline
-files. Plain models (``licensing_core.plain``): these functions never import pydantic."""
+"""What applications send and get to activate, renew and deactivate a machine. Plain
+models (``licensing_core.plain``): these functions never import pydantic."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from licensing_core.plain import Check, Doc, Extra, PlainModel, PlainRequest, Text
 from licensing_core.schemas.fields import (
     ClientId,
     Code,
-    FileTtl,
     MachineId,
     Region,
     TokenText,
     TokenType,
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class ValidateRequest(PlainRequest):
-    key_token: TokenText
-    region: Annotated[
-        Region | None,
-        Doc(
-            "Where the license is being used: a key limited to another region "
-            "is not valid (REGION_NOT_ALLOWED)."
-        ),
-    ] = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Validation(PlainModel):
-    """An invalid key is not an error: ``valid`` is false and ``code`` says why."""
-
-    valid: bool
-    code: Annotated[str, Doc("VALID, or why not (see the README's validation codes).")]
-    license_id: str | None = None
-    claims: Annotated[dict[str, Any] | None, Doc("Only for a valid key.")] = None
-    detail: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,61 +103,3 @@ class DeactivateRequest(PlainRequest):
 @dataclass(frozen=True, kw_only=True)
 class Deactivation(PlainModel):
     deactivated: Annotated[bool, Doc("False when the activation was already gone.")]
-
-
-_DEFAULT_TTL = Doc("The file's lifetime; default the tier's `defaultTtlSeconds`.")
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckoutRequest(PlainRequest):
-    client_id: ClientId
-    ttl_seconds: Annotated[FileTtl | None, _DEFAULT_TTL] = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class OfflineActivationRequest(PlainRequest):
-    request: Annotated[
-        TokenText,
-        Doc(
-            "The activation request the SDK wrote: a JWS (`typ: "
-            "activation-request+jwt`) signed by the machine's new key, carried in its `jwk` "
-            "header."
-        ),
-    ]
-    ttl_seconds: Annotated[FileTtl | None, _DEFAULT_TTL] = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class BorrowRequest(PlainRequest):
-    client_id: ClientId
-    seconds: Annotated[FileTtl, Doc("How long the seat is borrowed (the file's lifetime).")]
-
-
-@dataclass(frozen=True, kw_only=True)
-class SeatProof(PlainRequest):
-    proof: Annotated[
-        TokenText,
-        Doc(
-            "A JWS by the machine's key over its activation id and the time "
-            "(`typ: deactivation-proof+jwt`, or `return-proof+jwt` to return a borrowed "
-            "seat)."
-        ),
-    ]
-
-
-@dataclass(frozen=True, kw_only=True)
-class MachineFile(PlainModel):
-    """A machine file: the license, signed for one machine, verifiable offline until
-    `expiresAt` (and refused once its status list bit is set)."""
-
-    activation_id: str
-    machine_file: Annotated[
-        str,
-        Doc(
-            "A JWS (`typ: machine-file+jwt`), encrypted to the machine's key (JWE "
-            "RSA-OAEP + A256CBC-HS512) when the activation has one."
-        ),
-    ]
-    file_type: TokenType
-    mode: Literal["checkout", "offline", "borrow"]
-    expires_at: datetime
