@@ -1,6 +1,6 @@
-"""The API models live in one module per area and load on first use: ``schemas.X`` and
-``from licensing_core.schemas import X`` find every model, and a function imports the
-models of its own route, not the whole API's (cold starts)."""
+"""The API models (and the stored records) live in one module per area and load on first
+use: ``schemas.X`` and ``from licensing_core.schemas import X`` find every model, and a
+function imports the models of its own route, not the whole API's (cold starts)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,24 @@ import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from licensing_core import schemas
 from licensing_core.plain import PlainModel, PlainRequest
 from licensing_core.routes import ROUTES, Route
+from licensing_core.store import models
 
 from tests.support import ROOT
 
 PACKAGE = ROOT / "layers" / "licensing_core" / "python" / "licensing_core" / "schemas"
 
 
-def _defined(module: str) -> set[str]:
-    """The public names a module of the package defines at its top level."""
+def _defined(path: Path) -> set[str]:
+    """The public names a module defines at its top level."""
     names = set()
-    for node in ast.parse((PACKAGE / f"{module}.py").read_text()).body:
+    for node in ast.parse(path.read_text()).body:
         if isinstance(node, ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign):
@@ -31,20 +34,24 @@ def _defined(module: str) -> set[str]:
     return {name for name in names if not name.startswith("_")}
 
 
-def test_the_package_knows_where_every_public_name_lives() -> None:
-    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__"}
-    assert set(schemas._NAMES) == modules
+@pytest.mark.parametrize("package", [schemas, models], ids=lambda package: package.__name__)
+def test_the_package_knows_where_every_public_name_lives(package: ModuleType) -> None:
+    """The lazy packages (API models, stored records) list each module's names."""
+    folder = Path(package.__file__ or "").parent
+    modules = {path.stem for path in folder.glob("*.py")} - {"__init__"}
+    assert set(package._NAMES) == modules
     for module in modules:
-        assert set(schemas._NAMES[module].split()) == _defined(module), module
+        assert set(package._NAMES[module].split()) == _defined(folder / f"{module}.py"), module
 
 
-def test_every_name_imports_both_ways() -> None:
-    for name in schemas.__all__:
-        value = getattr(schemas, name)
-        exec(f"from licensing_core.schemas import {name} as imported", namespace := {})  # noqa: S102
+@pytest.mark.parametrize("package", [schemas, models], ids=lambda package: package.__name__)
+def test_every_name_imports_both_ways(package: ModuleType) -> None:
+    for name in package.__all__:
+        value = getattr(package, name)
+        exec(f"from {package.__name__} import {name} as imported", namespace := {})  # noqa: S102
         assert namespace["imported"] is value
     with pytest.raises(AttributeError):
-        schemas.NoSuchModel  # noqa: B018
+        package.NoSuchModel  # noqa: B018
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.function)

@@ -19,8 +19,8 @@ from pynamodb.models import Model
 SERVICES = Path(licensing_core.services.__file__).parent
 MODELS = frozenset(
     name
-    for name, value in vars(models).items()
-    if inspect.isclass(value) and issubclass(value, Model) and value.__module__ == models.__name__
+    for name in models.__all__
+    if inspect.isclass(value := getattr(models, name)) and issubclass(value, Model)
 )
 
 
