@@ -710,6 +710,16 @@ class GatewayServer(ThreadingHTTPServer):
         self.gateway = gateway
         super().__init__(address, GatewayRequestHandler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up or resets an idle kept-alive connection (a browser
+        leaving a page) is a line in the access log, not a traceback; anything else is
+        reported as socketserver does."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            access_log.info("connection closed by the client (%s)", type(error).__name__)
+            return
+        super().handle_error(request, client_address)
+
 
 def make_server(host: str, port: int, gateway: Gateway) -> GatewayServer:
     """Bind (``port`` 0: any free port) without serving yet."""
