@@ -10,7 +10,9 @@ route, not the whole API's (cold starts, see ``bench/coldstart.py``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from licensing_core.lazy import lazy_names
 
 if TYPE_CHECKING:
     # mypy sees every name; at run time __getattr__ imports a name's module when read
@@ -69,21 +71,4 @@ _NAMES: dict[str, str] = {
     "discovery": ("Jwk JwkSet LicenseConfiguration OpenApiDocument FieldError Problem"),
     "registration": ("RegisterPageQuery RegisterRequest RegistrationAccepted ClaimRequest"),
 }
-#: The module of every public name.
-_MODULES = {name: module for module, names in _NAMES.items() for name in names.split()}
-__all__ = sorted(_MODULES)
-
-
-def __getattr__(name: str) -> Any:
-    """Import the module that defines ``name`` (once), as ``schemas.name`` is read."""
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # __import__, not importlib.import_module: -X importtime then shows the module
-    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
+__all__, __getattr__, __dir__ = lazy_names(__name__, _NAMES, globals())

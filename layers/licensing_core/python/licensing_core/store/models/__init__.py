@@ -9,7 +9,9 @@ table, for CDK and the local server) imports them all.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from licensing_core.lazy import lazy_names
 
 if TYPE_CHECKING:
     # mypy sees every name; at run time __getattr__ imports a name's module when read
@@ -43,20 +45,4 @@ _NAMES: dict[str, str] = {
     "uniques": "UniqueRecord",
     "usage": "UsageByCustomer UsageByTenant UsageRecord UsageReceipt",
 }
-#: The module of every public name.
-_MODULES = {name: module for module, names in _NAMES.items() for name in names.split()}
-__all__ = sorted(_MODULES)
-
-
-def __getattr__(name: str) -> Any:
-    """Import the module that defines ``name`` (once), as ``models.name`` is read."""
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
+__all__, __getattr__, __dir__ = lazy_names(__name__, _NAMES, globals())
